@@ -1,0 +1,112 @@
+"""Turn chunk text and queries into the token stream the FTS5 index holds.
+
+FTS5's ``unicode61`` tokenizer splits ``load_config`` at the underscore, keeps ``loadConfig``
+whole and treats a run of Chinese characters as one token, so neither identifiers nor CJK text
+would be findable the way users type them. Both sides therefore go through this module: every
+identifier is indexed whole (``loadconfig``) and by its parts (``load``, ``config``), and CJK
+runs as overlapping bigrams plus single characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+TOKENIZER_VERSION = 1
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_WORD = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+(?:_+[^\W_{_CJK}]+)*", re.UNICODE)
+_CJK_RUN = re.compile(rf"^[{_CJK}]+$")
+# Boundaries inside an identifier: fooBar, HTTPServer -> HTTP|Server, utf8Decode -> utf8|Decode.
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+# Only for queries: a document may legitimately be about "the" or "if", but a question like
+# "where do we retry failed uploads" should not match every chunk that says "we".
+_QUERY_STOPWORDS = frozenset(
+    """a an and are as at be by can do does for from how i in is it of on or our that the
+    this to we what when where which who why with you your me my there their it's did
+    should would could into via using use used get gets find code function method file
+    files""".split()  # noqa: SIM905
+)
+
+
+def _identifier_parts(word: str) -> list[str]:
+    parts: list[str] = []
+    for piece in word.split("_"):
+        if piece:
+            parts.extend(p.lower() for p in _CAMEL_BOUNDARY.split(piece) if p)
+    return parts
+
+
+def _cjk_terms(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def document_tokens(text: str) -> str:
+    """The space-separated token string stored in FTS5 for ``text``."""
+    out: list[str] = []
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if _CJK_RUN.match(word):
+            out.extend(word)  # single characters, so one-character queries still match
+            if len(word) > 1:
+                out.extend(_cjk_terms(word))
+            continue
+        whole = word.replace("_", "").lower()
+        out.append(whole)
+        parts = _identifier_parts(word)
+        if len(parts) > 1:
+            out.extend(parts)
+    return " ".join(out)
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def query_expression(query: str, *, prefix_last: bool = True) -> str | None:
+    """An FTS5 MATCH expression for a user's query, or None when nothing is searchable.
+
+    Words are OR-ed so bm25 ranks chunks by how many of them they hold; an identifier matches
+    either whole or by all of its parts; a CJK run needs all of its bigrams. The last word may
+    be a prefix because the user is still typing it.
+    """
+    words = [m.group() for m in _WORD.finditer(query)]
+    clauses: list[str] = []
+    meaningful = [w for w in words if w.lower() not in _QUERY_STOPWORDS] or words
+    for index, word in enumerate(meaningful):
+        is_last = index == len(meaningful) - 1 and prefix_last and query[-1:].isalnum()
+        if _CJK_RUN.match(word):
+            terms = _cjk_terms(word)
+            clauses.append("(" + " AND ".join(_quote(t) for t in terms) + ")")
+            continue
+        whole = word.replace("_", "").lower()
+        star = "*" if is_last and len(whole) >= 3 else ""
+        parts = _identifier_parts(word)
+        if len(parts) > 1:
+            joined = " AND ".join(_quote(p) for p in parts[:-1])
+            last_part = _quote(parts[-1]) + star
+            clauses.append(f"({_quote(whole)}{star} OR ({joined} AND {last_part}))")
+        else:
+            clauses.append(_quote(whole) + star)
+    if not clauses:
+        return None
+    return " OR ".join(clauses)
+
+
+def query_terms(query: str) -> list[str]:
+    """Lower-cased words and identifier parts of a query, for highlighting and snippets."""
+    terms: list[str] = []
+    for match in _WORD.finditer(query):
+        word = match.group()
+        if word.lower() in _QUERY_STOPWORDS:
+            continue
+        if _CJK_RUN.match(word):
+            terms.append(word)
+            continue
+        terms.append(word.lower())
+        parts = _identifier_parts(word)
+        if len(parts) > 1:
+            terms.extend(parts)
+    return terms

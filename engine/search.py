@@ -1,0 +1,324 @@
+"""Lexical, semantic and hybrid search over one index.
+
+Search-as-you-type needs the phases apart: ``lexical`` answers at once from FTS5,
+``embed_query`` is the slow model call (any thread), ``semantic`` and ``fuse`` finish the job.
+``search`` runs them in order for the CLI.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import KenningError, ModelMismatchError
+from engine.lexical_tokens import query_expression, query_terms
+from engine.store import ChunkRow, Store
+from engine.types import Embedder, SearchFilters, SearchMode, SearchResult
+from engine.vector_index import VectorIndex
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+# Reciprocal-rank fusion weights; tuned on the eval's tuning split (docs/EVAL.md).
+LEXICAL_WEIGHT = 1.0
+SEMANTIC_WEIGHT = 1.0
+# With filters, a subset this small is searched exactly (stored vectors + numpy), which is
+# both faster and more accurate than asking hnswlib to skip most of its graph.
+EXACT_SEARCH_MAX = 20_000
+_SNIPPET_LINES = 12
+_SNIPPET_CHARS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class QueryVectors:
+    """A query embedded for each chunk kind it should be compared with."""
+
+    query: str
+    code: np.ndarray
+    text: np.ndarray
+
+
+class Searcher:
+    """Searches one data directory. Thread-safe: each call uses the thread's own reader."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        embedder: Embedder | None = None,
+        *,
+        vectors: VectorIndex | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.embedder = embedder
+        self._shared_vectors = vectors
+        self._loaded_vectors: VectorIndex | None = None
+        self._loaded_generation = -1
+        self._local = threading.local()
+        self._readers: list[Store] = []
+        self._lock = threading.Lock()
+        store = self._store()
+        self.model_info = store.model_info()
+        if embedder is not None and self.model_info is not None:
+            model, dim = self.model_info
+            if (embedder.model_id, embedder.dim) != (model, dim):
+                raise ModelMismatchError(
+                    f"this index was built with {model} ({dim}-dim) but the query model is "
+                    f"{embedder.model_id} ({embedder.dim}-dim): search without --model, or "
+                    f"re-index with `kenning index PATH --model {embedder.model_id}`"
+                )
+
+    def _store(self) -> Store:
+        store = getattr(self._local, "store", None)
+        if store is None:
+            store = Store.open(self.data_dir, readonly=True)
+            self._local.store = store
+            with self._lock:
+                self._readers.append(store)
+        return store
+
+    def close(self) -> None:
+        with self._lock:
+            for store in self._readers:
+                try:
+                    store.close()
+                except Exception:  # a reader closed from another thread; nothing to keep
+                    log.debug("closing reader failed", exc_info=True)
+            self._readers.clear()
+        self._local = threading.local()
+
+    # ---------------------------------------------------------------- vectors
+    def _vectors(self) -> VectorIndex | None:
+        if self._shared_vectors is not None:
+            return self._shared_vectors
+        if self.model_info is None:
+            return None
+        store = self._store()
+        generation = store.generation
+        with self._lock:
+            if self._loaded_vectors is None or generation != self._loaded_generation:
+                self._loaded_vectors = load_or_build_vectors(store, self.data_dir, save=False)
+                self._loaded_generation = generation
+            return self._loaded_vectors
+
+    def refresh(self) -> None:
+        """Pick up a newer index written by another process (cheap when nothing changed)."""
+        self._vectors()
+
+    # ---------------------------------------------------------------- phases
+    def lexical(
+        self, query: str, *, limit: int = 20, filters: SearchFilters | None = None
+    ) -> list[SearchResult]:
+        filters = filters or SearchFilters()
+        match = query_expression(_check_query(query))
+        if match is None:
+            return []
+        hits = self._store().lexical(match, limit, **_filter_args(filters))
+        return self._results(hits, query, "lexical")
+
+    def embed_query(self, query: str, *, filters: SearchFilters | None = None) -> QueryVectors:
+        if self.embedder is None:
+            raise KenningError("semantic search needs an embedding model")
+        query = _check_query(query)
+        filters = filters or SearchFilters()
+        if not self.embedder.instruction_aware:
+            vec = self.embedder.embed_queries([query], task="code")[0]
+            return QueryVectors(query, vec, vec)
+        if filters.kind is not None:
+            vec = self.embedder.embed_queries([query], task=filters.kind)[0]
+            return QueryVectors(query, vec, vec)
+        code = self.embedder.embed_queries([query], task="code")[0]
+        text = self.embedder.embed_queries([query], task="text")[0]
+        return QueryVectors(query, code, text)
+
+    def semantic(
+        self, qv: QueryVectors, *, limit: int = 20, filters: SearchFilters | None = None
+    ) -> list[SearchResult]:
+        filters = filters or SearchFilters()
+        store = self._store()
+        same_vector = qv.code is qv.text or np.array_equal(qv.code, qv.text)
+        if _has_filters(filters):
+            allowed = store.filtered_chunk_ids(**_filter_args(filters))
+            if not allowed:
+                return []
+            if len(allowed) <= EXACT_SEARCH_MAX and self.model_info is not None:
+                hits = self._exact(store, qv, sorted(allowed), limit, same_vector)
+                return self._results(hits, qv.query, "semantic")
+        else:
+            allowed = None
+        vectors = self._vectors()
+        if vectors is None:
+            return []
+        predicate = allowed.__contains__ if allowed is not None else None
+        fetch = limit if same_vector else limit * 3
+        hits = vectors.query(qv.code, fetch, allowed=predicate)
+        if not same_vector:
+            # Each kind is ranked by the query embedded with its own instruction.
+            text_hits = vectors.query(qv.text, fetch, allowed=predicate)
+            kinds = self._kinds([i for i, _ in hits] + [i for i, _ in text_hits])
+            merged = {i: s for i, s in hits if kinds.get(i) == "code"}
+            for i, s in text_hits:
+                if kinds.get(i) == "text":
+                    merged[i] = max(s, merged.get(i, -1.0))
+            hits = sorted(merged.items(), key=lambda h: -h[1])[:limit]
+        return self._results(hits, qv.query, "semantic")
+
+    def _kinds(self, ids: list[int]) -> dict[int, str]:
+        return {i: row.kind for i, row in self._store().chunk_rows(list(set(ids))).items()}
+
+    def _exact(
+        self, store: Store, qv: QueryVectors, ids: list[int], limit: int, same_vector: bool
+    ) -> list[tuple[int, float]]:
+        assert self.model_info is not None
+        model, dim = self.model_info
+        found_ids, matrix = store.vectors_for_chunks(model, dim, ids)
+        if len(found_ids) == 0:
+            return []
+        scores = matrix @ qv.code
+        if not same_vector:
+            kinds = self._kinds(found_ids.tolist())
+            is_text = np.fromiter((kinds.get(int(i)) == "text" for i in found_ids), dtype=bool)
+            scores = np.where(is_text, matrix @ qv.text, scores)
+        top = np.argsort(-scores)[:limit]
+        return [(int(found_ids[i]), float(scores[i])) for i in top]
+
+    def fuse(
+        self, lexical: list[SearchResult], semantic: list[SearchResult], *, limit: int = 20
+    ) -> list[SearchResult]:
+        """Reciprocal-rank fusion of the two rankings."""
+        scores: dict[int, float] = {}
+        best: dict[int, SearchResult] = {}
+        sources: dict[int, set[str]] = {}
+        for weight, ranking, name in (
+            (LEXICAL_WEIGHT, lexical, "lexical"),
+            (SEMANTIC_WEIGHT, semantic, "semantic"),
+        ):
+            for rank, result in enumerate(ranking):
+                scores[result.chunk_id] = scores.get(result.chunk_id, 0.0) + weight / (
+                    RRF_K + rank + 1
+                )
+                best.setdefault(result.chunk_id, result)
+                sources.setdefault(result.chunk_id, set()).add(name)
+        order = sorted(scores, key=lambda cid: -scores[cid])[:limit]
+        return [
+            _replace(best[cid], score=scores[cid], sources=tuple(sorted(sources[cid])))
+            for cid in order
+        ]
+
+    # ---------------------------------------------------------------- one call
+    def search(
+        self,
+        query: str,
+        *,
+        mode: SearchMode = "hybrid",
+        limit: int = 20,
+        filters: SearchFilters | None = None,
+    ) -> list[SearchResult]:
+        if limit < 1:
+            raise KenningError("--limit must be at least 1")
+        if mode not in ("hybrid", "semantic", "lexical"):
+            raise KenningError(f"unknown search mode {mode!r}: use hybrid, semantic or lexical")
+        if mode == "lexical" or (mode == "hybrid" and self.embedder is None):
+            return self.lexical(query, limit=limit, filters=filters)
+        qv = self.embed_query(query, filters=filters)
+        fetch = max(limit, 50) if mode == "hybrid" else limit
+        semantic = self.semantic(qv, limit=fetch, filters=filters)
+        if mode == "semantic":
+            return semantic[:limit]
+        lexical = self.lexical(query, limit=fetch, filters=filters)
+        return self.fuse(lexical, semantic, limit=limit)
+
+    # ---------------------------------------------------------------- results
+    def _results(
+        self, hits: list[tuple[int, float]], query: str, source: str
+    ) -> list[SearchResult]:
+        rows = self._store().chunk_rows([cid for cid, _ in hits])
+        terms = query_terms(query)
+        out = []
+        for cid, score in hits:
+            row = rows.get(cid)
+            if row is None:  # deleted between the ranking and this read
+                continue
+            out.append(_result(row, score, terms, source))
+        return out
+
+
+def load_or_build_vectors(store: Store, data_dir: Path, *, save: bool) -> VectorIndex | None:
+    """The saved vector index if it matches the store, else one rebuilt from its embeddings."""
+    info = store.model_info()
+    if info is None:
+        return None
+    model, dim = info
+    generation = store.generation
+    vectors = VectorIndex.load(data_dir, model=model, dim=dim, generation=generation)
+    if vectors is not None:
+        return vectors
+    count = store.chunk_count()
+    log.info("building the vector index from %d stored embeddings", count)
+    vectors = VectorIndex(dim, capacity=count + 1024)
+    for ids, batch in store.iter_chunk_vectors(model, dim):
+        vectors.add(ids, batch)
+    if save:
+        vectors.save(data_dir, model=model, generation=generation)
+    return vectors
+
+
+def _check_query(query: str) -> str:
+    query = (query or "").strip()
+    if not query:
+        raise KenningError("the query is empty")
+    return query
+
+
+def _has_filters(filters: SearchFilters) -> bool:
+    return any((filters.path_glob, filters.language, filters.kind, filters.folder))
+
+
+def _filter_args(filters: SearchFilters) -> dict[str, str | None]:
+    return {
+        "path_glob": filters.path_glob,
+        "language": filters.language,
+        "kind": filters.kind,
+        "folder": filters.folder,
+    }
+
+
+def _replace(result: SearchResult, **changes: object) -> SearchResult:
+    from dataclasses import replace
+
+    return replace(result, **changes)  # type: ignore[arg-type]
+
+
+def _result(row: ChunkRow, score: float, terms: list[str], source: str) -> SearchResult:
+    return SearchResult(
+        chunk_id=row.id,
+        path=row.path,
+        start_line=row.start_line,
+        end_line=row.end_line,
+        score=score,
+        kind=row.kind,  # type: ignore[arg-type]
+        language=row.language,
+        symbol=row.symbol,
+        snippet=make_snippet(row.text, terms),
+        sources=(source,),
+    )
+
+
+def make_snippet(text: str, terms: list[str]) -> str:
+    """A few lines of the chunk, starting near the first line that mentions a query term."""
+    lines = text.splitlines()
+    start = 0
+    lowered = [t.lower() for t in terms if len(t) > 1]
+    if lowered:
+        for i, line in enumerate(lines):
+            low = line.lower()
+            if any(t in low for t in lowered):
+                start = max(0, i - 2)
+                break
+    snippet = "\n".join(lines[start : start + _SNIPPET_LINES]).strip("\n")
+    if len(snippet) > _SNIPPET_CHARS:
+        snippet = snippet[:_SNIPPET_CHARS].rstrip() + "…"
+    return snippet

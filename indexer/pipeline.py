@@ -1,0 +1,585 @@
+"""The incremental indexing pipeline: discover -> chunk -> embed (cache misses) -> store.
+
+Work is committed in groups of files: each group's chunks, embeddings and file rows land in one
+transaction, so an interrupted run keeps every finished group and redoes only the rest. A file
+is re-read only when its size or mtime changed, and re-chunked only when its content hash did;
+chunks whose text was embedded before (same model, dimension and text) reuse the stored vector.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import KenningError, ModelMismatchError
+from engine.search import load_or_build_vectors
+from engine.store import FileRecord, NewChunk, Store
+from engine.types import Chunk, Embedder
+from engine.vector_index import VectorIndex
+from indexer.chunking import CHUNKER_VERSION, ChunkingContext, SkipFile, chunk_file
+from indexer.discovery import (
+    DiscoveredFile,
+    DiscoveryOptions,
+    SkippedPath,
+    discover,
+    exclusion_reason,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_TOKENS = 512
+
+
+@dataclass
+class IndexOptions:
+    discovery: DiscoveryOptions = field(default_factory=DiscoveryOptions)
+    # Chunks are at most this many model tokens (and never more than the model takes).
+    chunk_tokens: int = DEFAULT_CHUNK_TOKENS
+    # Files are embedded and committed in groups of about this many chunks.
+    group_chunks: int = 128
+    # While watching, the vector index is saved at most this often (and always on close).
+    save_interval_s: float = 60.0
+    # A different model than the index's: re-embed everything (True) or refuse (False).
+    allow_model_change: bool = True
+
+
+@dataclass
+class Progress:
+    phase: str = "scanning"  # scanning | indexing | saving | done
+    files_total: int = 0
+    files_done: int = 0
+    chunks_done: int = 0
+    elapsed_s: float = 0.0
+    files_per_s: float = 0.0
+    eta_s: float | None = None
+    current_path: str | None = None
+
+
+@dataclass
+class IndexReport:
+    files_indexed: int = 0
+    files_unchanged: int = 0
+    files_removed: int = 0
+    files_skipped: int = 0
+    files_failed: int = 0
+    chunks_added: int = 0
+    chunks_embedded: int = 0
+    elapsed_s: float = 0.0
+    cancelled: bool = False
+
+    def merge(self, other: IndexReport) -> None:
+        for name in (
+            "files_indexed",
+            "files_unchanged",
+            "files_removed",
+            "files_skipped",
+            "files_failed",
+            "chunks_added",
+            "chunks_embedded",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.cancelled = self.cancelled or other.cancelled
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class _Prepared:
+    file: DiscoveredFile
+    folder_id: int
+    content_hash: str
+    language: str | None
+    chunks: list[NewChunk]
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+class _Run:
+    """Bookkeeping for one call: progress, report, grouping of prepared files."""
+
+    def __init__(
+        self, on_progress: ProgressCallback | None, cancel: threading.Event | None
+    ) -> None:
+        self.started = time.monotonic()
+        self.report = IndexReport()
+        self.progress = Progress()
+        self.on_progress = on_progress
+        self.cancel = cancel
+        self.group: list[_Prepared] = []
+        self.group_size = 0
+        self._last_emit = 0.0
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    def emit(self, *, force: bool = False) -> None:
+        if self.on_progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_emit < 0.1:
+            return
+        self._last_emit = now
+        p = self.progress
+        p.elapsed_s = now - self.started
+        if p.files_done and p.elapsed_s > 0:
+            p.files_per_s = p.files_done / p.elapsed_s
+            remaining = max(p.files_total - p.files_done, 0)
+            p.eta_s = remaining / p.files_per_s if p.files_per_s > 0 else None
+        try:
+            self.on_progress(p)
+        except Exception:  # a broken progress display must not stop indexing
+            log.exception("progress callback failed")
+
+
+class Pipeline:
+    """Indexes folders into one data directory. Use from one thread at a time."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        embedder: Embedder,
+        *,
+        options: IndexOptions | None = None,
+        on_notice: Callable[[str], None] | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.embedder = embedder
+        self.options = options or IndexOptions()
+        self._notice = on_notice or (lambda msg: log.warning("%s", msg))
+        self.token_budget = max(32, min(embedder.max_tokens, self.options.chunk_tokens))
+        self.store = Store.open(self.data_dir)
+        self.embedded_texts = 0  # texts sent to the model since this pipeline was created
+        self._prepare_model()
+        vectors = load_or_build_vectors(self.store, self.data_dir, save=True)
+        self.vectors: VectorIndex = vectors or VectorIndex(embedder.dim)
+        self._last_save = time.monotonic()
+
+    # --------------------------------------------------------------- set-up
+    def _prepare_model(self) -> None:
+        model, dim = self.embedder.model_id, self.embedder.dim
+        chunker = f"{CHUNKER_VERSION}:{self.token_budget}"
+        recorded = self.store.model_info()
+        reasons = []
+        if recorded is not None and recorded != (model, dim):
+            if not self.options.allow_model_change:
+                raise ModelMismatchError(
+                    f"this index was built with {recorded[0]} ({recorded[1]}-dim), "
+                    f"not {model} ({dim}-dim)"
+                )
+            reasons.append(f"model changed from {recorded[0]} ({recorded[1]}-dim) to {model}")
+        old_chunker = self.store.get_meta("chunker")
+        if old_chunker is not None and old_chunker != chunker:
+            reasons.append("the chunker changed")
+        with self.store.transaction():
+            if reasons and self.store.chunk_count():
+                self._notice(f"Re-indexing every file: {'; '.join(reasons)}.")
+                self.store.clear_chunks()
+                self.store.bump_generation()
+            self.store.set_meta("model", model)
+            self.store.set_meta("dim", str(dim))
+            self.store.set_meta("chunker", chunker)
+
+    def close(self) -> None:
+        if self.vectors.dirty:
+            self._save_vectors()
+        self.store.close()
+
+    # ------------------------------------------------------------ public API
+    def index(
+        self,
+        roots: Iterable[Path],
+        *,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IndexReport:
+        """Add ``roots`` (folders) and bring the index in line with what is on disk."""
+        roots = self._normalise_roots(roots)
+        run = _Run(on_progress, cancel)
+        work: list[tuple[int, DiscoveredFile, FileRecord | None]] = []
+        for root in roots:
+            folder_id = self.store.add_folder(root)
+            work.extend(self._scan(root, folder_id, run))
+            if run.cancelled:
+                break
+        run.progress.phase = "indexing"
+        run.progress.files_total = len(work)
+        run.emit(force=True)
+        self._process(work, run)
+        self._finish(run, save=True)
+        return run.report
+
+    def update_paths(
+        self,
+        paths: Iterable[Path],
+        *,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IndexReport:
+        """Re-check paths that changed on disk (created, modified, deleted, moved)."""
+        run = _Run(on_progress, cancel)
+        folders = [(fid, Path(p)) for fid, p in self.store.folders()]
+        work: list[tuple[int, DiscoveredFile, FileRecord | None]] = []
+        rescan_roots: list[Path] = []
+        for raw in dict.fromkeys(Path(os.path.abspath(p)) for p in paths):
+            owner = _owning_root(raw, folders)
+            if owner is None:
+                continue
+            folder_id, root = owner
+            if raw.is_dir() and not raw.is_symlink():
+                rescan_roots.append(root)  # a new or moved-in directory: reconcile its root
+                continue
+            item = self._check_one(raw, root, folder_id, run)
+            if item is not None:
+                work.append(item)
+        run.progress.phase = "indexing"
+        run.progress.files_total = len(work)
+        self._process(work, run)
+        self._finish(run, save=time.monotonic() - self._last_save > self.options.save_interval_s)
+        for root in dict.fromkeys(rescan_roots):
+            if run.cancelled:
+                break
+            run.report.merge(self.index([root], on_progress=on_progress, cancel=cancel))
+        return run.report
+
+    def remove_root(self, root: Path) -> None:
+        folder_id = self.store.folder_id(Path(root).expanduser().resolve())
+        if folder_id is None:
+            raise KenningError(f"{root} is not an indexed folder")
+        removed = self.store.remove_folder(folder_id)
+        with self.store.transaction():
+            self.store.bump_generation()
+        self.vectors.delete(removed)
+        self._save_vectors()
+
+    # ------------------------------------------------------------- scanning
+    def _normalise_roots(self, roots: Iterable[Path]) -> list[Path]:
+        out: list[Path] = []
+        for raw in roots:
+            root = Path(raw).expanduser()
+            if not root.exists():
+                raise KenningError(f"no such folder: {raw}")
+            if not root.is_dir():
+                raise KenningError(f"not a folder: {raw} (index the folder that contains it)")
+            if not os.access(root, os.R_OK | os.X_OK):
+                raise KenningError(f"cannot read folder: {raw}")
+            out.append(root.resolve())
+        # A root inside another indexed root would own the same files twice.
+        registered = [Path(p) for _, p in self.store.folders()] + out
+        kept = []
+        for root in dict.fromkeys(out):
+            outer = [r for r in registered if r != root and root.is_relative_to(r)]
+            if outer:
+                self._notice(f"{root} is already indexed as part of {outer[0]}")
+                root = outer[0]
+            if root not in kept:
+                kept.append(root)
+        return kept
+
+    def _scan(
+        self, root: Path, folder_id: int, run: _Run
+    ) -> list[tuple[int, DiscoveredFile, FileRecord | None]]:
+        run.progress.phase = "scanning"
+        known = self.store.files_in_folder(folder_id)
+        seen: set[str] = set()
+        skipped: list[SkippedPath] = []
+        work = []
+        for found in discover(root, self.options.discovery, on_skip=skipped.append):
+            key = str(found.path)
+            seen.add(key)
+            record = known.get(key)
+            if _unchanged(record, found):
+                run.report.files_unchanged += 1
+                continue
+            work.append((folder_id, found, record))
+            if run.cancelled:
+                return work
+        with self.store.transaction():
+            for skip in skipped:
+                key = str(skip.path)
+                seen.add(key)
+                self._record_skip(folder_id, root, skip.path, skip.reason, known.get(key))
+                run.report.files_skipped += 1
+            gone = [rec for path, rec in known.items() if path not in seen]
+            removed = self.store.delete_files([rec.id for rec in gone])
+            if gone:
+                self.store.bump_generation()
+        self.vectors.delete(removed)
+        run.report.files_removed += len(gone)
+        return work
+
+    def _check_one(
+        self, path: Path, root: Path, folder_id: int, run: _Run
+    ) -> tuple[int, DiscoveredFile, FileRecord | None] | None:
+        record = self.store.file_by_path(str(path))
+        reason = exclusion_reason(path, root, self.options.discovery)
+        try:
+            st = path.stat()
+        except OSError:
+            st = None
+        if st is None or reason is not None:
+            # Deleted (or now excluded): forget it and anything that was below it.
+            records = self.store.files_under(str(path))
+            if records:
+                with self.store.transaction():
+                    removed = self.store.delete_files([r.id for r in records])
+                    self.store.bump_generation()
+                self.vectors.delete(removed)
+                run.report.files_removed += len(records)
+            return None
+        found = DiscoveredFile(
+            path=path,
+            root=root,
+            rel_path=path.relative_to(root).as_posix(),
+            size=st.st_size,
+            mtime_ns=st.st_mtime_ns,
+        )
+        if found.size > self.options.discovery.max_file_bytes and not _is_document(path):
+            with self.store.transaction():
+                self._record_skip(folder_id, root, path, "larger than the size cap", record)
+            run.report.files_skipped += 1
+            return None
+        if _unchanged(record, found):
+            run.report.files_unchanged += 1
+            return None
+        return folder_id, found, record
+
+    def _record_skip(
+        self, folder_id: int, root: Path, path: Path, reason: str, record: FileRecord | None
+    ) -> None:
+        try:
+            st = path.stat()
+            size, mtime = st.st_size, st.st_mtime_ns
+        except OSError:
+            size, mtime = 0, 0
+        if record is not None:
+            self.vectors.delete(self.store.delete_chunks_of(record.id))
+        self.store.record_file(
+            folder_id=folder_id,
+            path=str(path),
+            rel_path=_rel(path, root),
+            size=size,
+            mtime_ns=mtime,
+            hash=None,
+            status="skipped",
+            reason=reason,
+        )
+
+    # ------------------------------------------------------------ processing
+    def _process(
+        self, work: list[tuple[int, DiscoveredFile, FileRecord | None]], run: _Run
+    ) -> None:
+        for folder_id, found, record in work:
+            if run.cancelled:
+                run.report.cancelled = True
+                break
+            run.progress.current_path = str(found.path)
+            prepared = self._prepare(folder_id, found, record, run)
+            run.progress.files_done += 1
+            if prepared is not None:
+                run.group.append(prepared)
+                run.group_size += len(prepared.chunks)
+                if run.group_size >= self.options.group_chunks:
+                    self._flush(run)
+            run.emit()
+        self._flush(run)
+
+    def _prepare(
+        self, folder_id: int, found: DiscoveredFile, record: FileRecord | None, run: _Run
+    ) -> _Prepared | None:
+        path = found.path
+        try:
+            with path.open("rb") as fh:
+                before = os.fstat(fh.fileno())
+                data = fh.read()
+            after = path.stat()
+        except FileNotFoundError:
+            if record is not None:  # vanished since the scan
+                with self.store.transaction():
+                    self.vectors.delete(self.store.delete_files([record.id]))
+                    self.store.bump_generation()
+                run.report.files_removed += 1
+            return None
+        except OSError as exc:
+            self._record_failure(folder_id, found, record, f"cannot read: {exc.strerror or exc}")
+            run.report.files_failed += 1
+            return None
+        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(
+            data
+        ) != after.st_size:
+            # Changed while we read it: storing this would mix old and new. The watcher (or the
+            # next run) sees the final content.
+            log.info("%s changed while being read; left for the next pass", path)
+            return None
+        found = DiscoveredFile(
+            found.path, found.root, found.rel_path, after.st_size, after.st_mtime_ns
+        )
+        content_hash = _content_hash(data)
+        if record is not None and record.hash == content_hash and record.status == "indexed":
+            with self.store.transaction():
+                self.store.touch_file(record.id, found.size, found.mtime_ns)
+            run.report.files_unchanged += 1
+            return None
+        ctx = ChunkingContext(
+            rel_path=found.rel_path,
+            max_tokens=self.token_budget,
+            count_tokens=self.embedder.count_tokens,
+        )
+        try:
+            chunks = chunk_file(path, data, ctx)
+        except SkipFile as skip:
+            with self.store.transaction():
+                self._record_skip(folder_id, found.root, path, str(skip), record)
+                self.store.bump_generation()
+            run.report.files_skipped += 1
+            return None
+        except Exception as exc:  # a parser bug must cost one file, not the run
+            log.exception("chunking %s failed", path)
+            self._record_failure(folder_id, found, record, f"parser error: {exc!r}"[:300])
+            run.report.files_failed += 1
+            return None
+        news = [NewChunk(c, _text_hash(c.embed_text)) for c in chunks]
+        language = chunks[0].language if chunks else None
+        return _Prepared(found, folder_id, content_hash, language, news)
+
+    def _record_failure(
+        self, folder_id: int, found: DiscoveredFile, record: FileRecord | None, reason: str
+    ) -> None:
+        with self.store.transaction():
+            if record is not None:
+                self.vectors.delete(self.store.delete_chunks_of(record.id))
+                self.store.bump_generation()
+            self.store.record_file(
+                folder_id=folder_id,
+                path=str(found.path),
+                rel_path=found.rel_path,
+                size=found.size,
+                mtime_ns=found.mtime_ns,
+                hash=None,
+                status="failed",
+                reason=reason,
+            )
+
+    def _flush(self, run: _Run) -> None:
+        group, run.group, run.group_size = run.group, [], 0
+        if not group:
+            return
+        model, dim = self.embedder.model_id, self.embedder.dim
+        all_chunks = [c for prepared in group for c in prepared.chunks]
+        vectors = self.store.cached_vectors(model, dim, (c.text_hash for c in all_chunks))
+        missing: dict[str, Chunk] = {}
+        for new in all_chunks:
+            if new.text_hash not in vectors:
+                missing.setdefault(new.text_hash, new.chunk)
+        fresh: dict[str, np.ndarray] = {}
+        if missing:
+            texts = [c.embed_text for c in missing.values()]
+            embedded = self.embedder.embed_documents(texts)
+            self.embedded_texts += len(texts)
+            if embedded.shape != (len(texts), dim):
+                raise KenningError(
+                    f"the model returned vectors of shape {embedded.shape}, expected "
+                    f"({len(texts)}, {dim})"
+                )
+            fresh = dict(zip(missing.keys(), embedded, strict=True))
+            vectors.update(fresh)
+        old_ids: list[int] = []
+        new_ids: list[int] = []
+        new_vecs: list[np.ndarray] = []
+        with self.store.transaction():
+            self.store.put_vectors(model, dim, fresh)
+            for prepared in group:
+                found = prepared.file
+                file_id = self.store.record_file(
+                    folder_id=prepared.folder_id,
+                    path=str(found.path),
+                    rel_path=found.rel_path,
+                    size=found.size,
+                    mtime_ns=found.mtime_ns,
+                    hash=prepared.content_hash,
+                    status="indexed",
+                    language=prepared.language,
+                )
+                old_ids.extend(self.store.delete_chunks_of(file_id))
+                ids = self.store.insert_chunks(file_id, found.rel_path, prepared.chunks)
+                new_ids.extend(ids)
+                new_vecs.extend(vectors[c.text_hash] for c in prepared.chunks)
+            self.store.bump_generation()
+        self.vectors.delete(old_ids)
+        if new_ids:
+            self.vectors.add(np.asarray(new_ids), np.vstack(new_vecs))
+        run.report.files_indexed += len(group)
+        run.report.chunks_added += len(new_ids)
+        run.report.chunks_embedded += len(fresh)
+        run.progress.chunks_done += len(new_ids)
+
+    def _finish(self, run: _Run, *, save: bool) -> None:
+        if run.cancelled:
+            run.report.cancelled = True
+        with self.store.transaction():
+            if self.store.drop_unused_vectors():
+                log.debug("dropped unused embeddings")
+        if save and self.vectors.dirty:
+            run.progress.phase = "saving"
+            run.emit(force=True)
+            self._save_vectors()
+        run.progress.phase = "done"
+        run.progress.current_path = None
+        run.report.elapsed_s = time.monotonic() - run.started
+        run.emit(force=True)
+
+    def _save_vectors(self) -> None:
+        self.vectors.save(
+            self.data_dir, model=self.embedder.model_id, generation=self.store.generation
+        )
+        self._last_save = time.monotonic()
+
+    def save_if_due(self) -> None:
+        """Save the vector index when it changed and the save interval has passed."""
+        if self.vectors.dirty and time.monotonic() - self._last_save > self.options.save_interval_s:
+            self._save_vectors()
+
+
+def _unchanged(record: FileRecord | None, found: DiscoveredFile) -> bool:
+    return (
+        record is not None
+        and record.status in ("indexed", "skipped", "failed")
+        and record.size == found.size
+        and record.mtime_ns == found.mtime_ns
+    )
+
+
+def _owning_root(path: Path, folders: list[tuple[int, Path]]) -> tuple[int, Path] | None:
+    best: tuple[int, Path] | None = None
+    for folder_id, root in folders:
+        if (path == root or path.is_relative_to(root)) and (
+            best is None or len(root.parts) > len(best[1].parts)
+        ):
+            best = (folder_id, root)
+    return best
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _is_document(path: Path) -> bool:
+    return path.suffix.lower() in (".pdf", ".docx")
