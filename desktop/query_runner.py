@@ -1,0 +1,230 @@
+"""Search-as-you-type: debounce, lexical at once, semantic when the query vector is ready.
+
+Every query that actually runs gets a new *generation* number. Lexical results are computed
+on the GUI thread (an FTS5 lookup on the searcher's own reader connection takes
+milliseconds), so they show at once. The query embedding, the slow part, goes to a
+one-worker executor; a newer query cancels the pending one, and a result that arrives for
+an older generation is dropped, so an old query can never overwrite a newer one's results.
+The vector comes back to the GUI thread through a queued signal, where the hnsw lookup and
+the rank fusion run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from engine.types import SearchFilters, SearchMode, SearchResult
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 120
+DEFAULT_LIMIT = 50
+
+
+class TwoPhaseSearcher(Protocol):
+    """The part of ``engine.search.Searcher`` search-as-you-type needs."""
+
+    def lexical(
+        self, query: str, limit: int = ..., filters: SearchFilters | None = ...
+    ) -> list[SearchResult]: ...
+
+    def embed_query(self, query: str, filters: SearchFilters | None = ...) -> Any: ...
+
+    def semantic(
+        self, query_vector: Any, limit: int = ..., filters: SearchFilters | None = ...
+    ) -> list[SearchResult]: ...
+
+    def fuse(
+        self, lexical: list[SearchResult], semantic: list[SearchResult], limit: int = ...
+    ) -> list[SearchResult]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRequest:
+    text: str
+    filters: SearchFilters
+    mode: SearchMode
+
+
+@dataclass(frozen=True, slots=True)
+class QueryOutcome:
+    """What a finished phase delivers; ``final`` is False while semantic hits are pending."""
+
+    generation: int
+    request: QueryRequest
+    results: list[SearchResult]
+    final: bool
+    note: str = ""  # e.g. "semantic results once the model has loaded"
+
+
+class QueryRunner(QObject):
+    """Runs the latest query in two phases and reports each with its generation.
+
+    Signals:
+        results_ready(QueryOutcome): lexical hits (``final=False`` when semantic hits will
+            follow) or the final list; only ever for the newest generation.
+        failed(int, str): generation and a one-line message.
+        semantic_pending(bool): True while a query embedding is being computed.
+    """
+
+    results_ready = Signal(object)
+    failed = Signal(int, str)
+    semantic_pending = Signal(bool)
+    _vector_done = Signal(int, object, object)  # generation, vector, exception (worker -> GUI)
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        debounce_ms: int = DEBOUNCE_MS,
+        limit: int = DEFAULT_LIMIT,
+    ) -> None:
+        super().__init__(parent)
+        self.limit = limit
+        self._searcher: TwoPhaseSearcher | None = None
+        self._semantic_ready = False
+        self._generation = 0
+        self._request: QueryRequest | None = None
+        self._lexical: list[SearchResult] = []
+        self._future: Future[Any] | None = None
+        self._executor: ThreadPoolExecutor | None = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="kenning-query"
+        )
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(debounce_ms)
+        self._timer.timeout.connect(self.run_now)
+        self._vector_done.connect(self._on_vector)
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def request(self) -> QueryRequest | None:
+        return self._request
+
+    def set_searcher(self, searcher: TwoPhaseSearcher | None, *, semantic: bool) -> None:
+        """Swap the searcher (e.g. once the model has loaded) and rerun the current query."""
+        self._searcher = searcher
+        self._semantic_ready = semantic and searcher is not None
+        if self._request is not None:
+            self.rerun()
+
+    def submit(self, text: str, filters: SearchFilters, mode: SearchMode) -> None:
+        """Queue a query; it runs once typing pauses for the debounce interval."""
+        self._request = QueryRequest(text.strip(), filters, mode)
+        self._timer.start()
+
+    def rerun(self) -> None:
+        """Run the current query again now (new index contents, new searcher)."""
+        if self._request is not None:
+            self._timer.stop()
+            self.run_now()
+
+    def run_now(self) -> None:
+        self._timer.stop()
+        request = self._request
+        if request is None:
+            return
+        self._generation += 1
+        gen = self._generation
+        self._cancel_pending()
+        if not request.text:
+            self._lexical = []
+            self.results_ready.emit(QueryOutcome(gen, request, [], True))
+            return
+        if self._searcher is None:
+            self.results_ready.emit(QueryOutcome(gen, request, [], True, "no index yet"))
+            return
+        want_semantic = request.mode != "lexical"
+        lexical: list[SearchResult] = []
+        if request.mode != "semantic":
+            try:
+                lexical = self._searcher.lexical(request.text, self.limit, request.filters)
+            except Exception as exc:  # a bad query must not break typing; the user sees why
+                log.exception("lexical search failed")
+                self.failed.emit(gen, _message(exc))
+                return
+        self._lexical = lexical
+        if not want_semantic:
+            self.results_ready.emit(QueryOutcome(gen, request, lexical, True))
+            return
+        if not self._semantic_ready:
+            note = "semantic results once the model has loaded"
+            self.results_ready.emit(QueryOutcome(gen, request, lexical, True, note))
+            return
+        if request.mode == "hybrid":
+            self.results_ready.emit(QueryOutcome(gen, request, lexical, False))
+        self._start_embedding(gen, request)
+
+    def _start_embedding(self, gen: int, request: QueryRequest) -> None:
+        if self._executor is None or self._searcher is None:
+            return
+        searcher = self._searcher
+        future = self._executor.submit(searcher.embed_query, request.text, request.filters)
+        future.add_done_callback(self._done_callback(gen))
+        self._future = future
+        self.semantic_pending.emit(True)
+
+    def _done_callback(self, gen: int) -> Callable[[Future[Any]], None]:
+        # Runs on the worker thread: only emit; the queued signal carries it to the GUI thread.
+        def done(future: Future[Any]) -> None:
+            if future.cancelled():
+                return
+            exc = future.exception()
+            self._vector_done.emit(gen, None if exc else future.result(), exc)
+
+        return done
+
+    def _on_vector(self, gen: int, vector: Any, exc: BaseException | None) -> None:
+        if gen != self._generation:
+            log.debug("dropping stale query vector (generation %s < %s)", gen, self._generation)
+            return
+        self.semantic_pending.emit(False)
+        request, searcher = self._request, self._searcher
+        if request is None or searcher is None:
+            return
+        if exc is not None:
+            self.failed.emit(gen, _message(exc))
+            return
+        try:
+            semantic = searcher.semantic(vector, self.limit, request.filters)
+            if request.mode == "hybrid":
+                results = searcher.fuse(self._lexical, semantic, self.limit)
+            else:
+                results = semantic
+        except Exception as exc:  # reported, not raised: typing goes on
+            log.exception("semantic search failed")
+            self.failed.emit(gen, _message(exc))
+            return
+        self.results_ready.emit(QueryOutcome(gen, request, results, True))
+
+    def _cancel_pending(self) -> None:
+        if self._future is not None and not self._future.done():
+            self._future.cancel()  # only works before it started; else its result is dropped
+            self.semantic_pending.emit(False)
+        self._future = None
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the debounce timer and the worker; pending work is cancelled."""
+        self._timer.stop()
+        self._generation += 1  # whatever is in flight is now stale
+        self._cancel_pending()
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait, cancel_futures=True)
+            self._executor = None
+
+
+def _message(exc: BaseException) -> str:
+    from engine.errors import KenningError
+
+    if isinstance(exc, KenningError):
+        return str(exc)
+    return f"search failed: {type(exc).__name__}: {exc}"

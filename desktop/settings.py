@@ -1,0 +1,182 @@
+"""The desktop app's settings: a typed object persisted as JSON under platformdirs.
+
+The file is validated on load; a wrong type, an unknown value or an unknown key raises
+:class:`SettingsError` naming the file and the key, so a typo never silently turns into a
+default. No Qt here, so the CLI and tests can read the same settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from engine.errors import KenningError
+
+log = logging.getLogger(__name__)
+
+SETTINGS_VERSION = 1
+SETTINGS_FILE = "settings.json"
+
+ModelChoice = Literal["default", "offline", "local", "server"]
+MODEL_CHOICES: tuple[str, ...] = ("default", "offline", "local", "server")
+SEARCH_MODES: tuple[str, ...] = ("hybrid", "semantic", "lexical")
+_DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+class SettingsError(KenningError):
+    """The settings file cannot be used as it is."""
+
+
+@dataclass(slots=True)
+class Settings:
+    """Everything the user can change in the Settings dialog.
+
+    ``model`` picks where embeddings come from: ``default`` (Qwen3-Embedding-0.6B, downloaded
+    once), ``offline`` (the bundled MiniLM), ``local`` (``model_path``, any
+    sentence-transformers folder) or ``server`` (an OpenAI-compatible ``server_url`` serving
+    ``server_model``). ``editor`` is an :mod:`desktop.editor_launch` preset id, ``auto`` or
+    ``custom`` (then ``editor_template`` is used).
+    """
+
+    folders: list[str] = field(default_factory=list)
+    excludes: list[str] = field(default_factory=list)
+    model: ModelChoice = "default"
+    model_path: str = ""
+    server_url: str = ""
+    server_model: str = ""
+    api_key: str = ""
+    device: str = "auto"
+    dimensions: int | None = None
+    editor: str = "auto"
+    editor_template: str = ""
+    start_at_login: bool = False
+    search_mode: str = "hybrid"
+    first_run_done: bool = False
+
+    def validate(self) -> None:
+        """Raise :class:`SettingsError` for a value the app cannot use."""
+        # Imported here: editor_launch is a sibling that imports nothing from us.
+        from desktop.editor_launch import PRESET_IDS
+
+        if self.model not in MODEL_CHOICES:
+            raise SettingsError(f"model must be one of {', '.join(MODEL_CHOICES)}: {self.model!r}")
+        if self.model == "local" and not self.model_path:
+            raise SettingsError("model is 'local' but model_path is empty")
+        if self.model == "server" and not (self.server_url and self.server_model):
+            raise SettingsError("model is 'server' but server_url or server_model is empty")
+        if not _DEVICE_RE.match(self.device):
+            raise SettingsError(f"device must be auto, cpu, mps, cuda or cuda:N: {self.device!r}")
+        if self.dimensions is not None and not 32 <= self.dimensions <= 4096:
+            raise SettingsError(f"dimensions must be between 32 and 4096: {self.dimensions}")
+        if self.editor not in (*PRESET_IDS, "auto", "custom"):
+            raise SettingsError(f"unknown editor {self.editor!r}; known: auto, custom, ...")
+        if self.editor == "custom" and "{path}" not in self.editor_template:
+            raise SettingsError("a custom editor command must contain {path}")
+        if self.search_mode not in SEARCH_MODES:
+            raise SettingsError(f"search_mode must be one of {', '.join(SEARCH_MODES)}")
+        for folder in self.folders:
+            if not Path(folder).is_absolute():
+                raise SettingsError(f"indexed folders must be absolute paths: {folder!r}")
+
+    def folder_paths(self) -> list[Path]:
+        return [Path(f) for f in self.folders]
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["version"] = SETTINGS_VERSION
+        return data
+
+
+def default_settings_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("kenning", appauthor=False)) / SETTINGS_FILE
+
+
+def _check_type(name: str, value: object, annotation: str) -> None:
+    """Check one JSON value against the field's annotation (kept as a string by __future__)."""
+    ok: bool
+    if annotation == "list[str]":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    elif annotation == "bool":
+        ok = isinstance(value, bool)
+    elif annotation == "int | None":
+        ok = value is None or (isinstance(value, int) and not isinstance(value, bool))
+    else:  # str and the Literal alias
+        ok = isinstance(value, str)
+    if not ok:
+        raise SettingsError(f"setting {name!r} has the wrong type ({annotation} expected)")
+
+
+def settings_from_dict(data: dict[str, Any]) -> Settings:
+    """Build and validate settings from parsed JSON; missing keys take their defaults."""
+    data = dict(data)
+    version = data.pop("version", SETTINGS_VERSION)
+    if version != SETTINGS_VERSION:
+        raise SettingsError(f"settings version {version} is not supported (expected 1)")
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise SettingsError(
+            f"unknown setting(s) {', '.join(map(repr, unknown))}; known: {', '.join(fields)}"
+        )
+    for name, value in data.items():
+        _check_type(name, value, str(fields[name].type))
+    settings = Settings(**data)
+    settings.validate()
+    return settings
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings file, or return defaults when there is none yet."""
+    path = path or default_settings_path()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings {path}: {exc.strerror}") from exc
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"settings {path} is not valid JSON (line {exc.lineno})") from exc
+    if not isinstance(data, dict):
+        raise SettingsError(f"settings {path} must hold a JSON object")
+    try:
+        return settings_from_dict(data)
+    except SettingsError as exc:
+        raise SettingsError(f"settings {path}: {exc}") from exc
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Validate and write atomically; the file is private because it may hold an API key."""
+    settings.validate()
+    path = path or default_settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(settings.to_json(), fh, indent=2)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    log.info("settings saved to %s", path)
+    return path
+
+
+def set_aside_broken(path: Path | None = None) -> Path | None:
+    """Move an unusable settings file out of the way so saving does not destroy it."""
+    path = path or default_settings_path()
+    if not path.exists():
+        return None
+    backup = path.with_name(path.name + ".broken")
+    os.replace(path, backup)
+    log.warning("unusable settings kept as %s", backup)
+    return backup
