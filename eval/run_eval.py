@@ -1,0 +1,267 @@
+"""Retrieval quality: Kenning's lexical/semantic/hybrid modes beside a BM25 baseline.
+
+    python -m eval.run_eval                       # every query set, both splits
+    python -m eval.run_eval --split tune          # what tuning may look at
+    python -m eval.run_eval --model offline --ranks-out ranks.jsonl
+
+Two indexes are built under ``--work`` (default ``.eval-data/``, reused between runs and
+rebuilt when the corpus changes): the corpus as it is (behaviour, document and
+cross-language queries) and the corpus's Python with every docstring removed (the
+CodeSearchNet-style queries, whose text *is* those docstrings). Each query runs once per
+mode through ``engine.search.Searcher.search`` with ``limit=10``; a result counts when its
+path is a target's path and its lines overlap the target's lines. The BM25 baseline
+(``eval.bm25``) ranks whole functions of the same files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from eval.bm25 import BM25Index
+from eval.docstrings import strip_docstrings
+from eval.metrics import Scores, Span, first_hit_rank, score_ranks
+
+logger = logging.getLogger(__name__)
+
+EVAL_DIR = Path(__file__).resolve().parent
+CORPUS_DIR = EVAL_DIR / "corpus"
+QUERIES_DIR = EVAL_DIR / "queries"
+MODES = ("lexical", "semantic", "hybrid")
+SYSTEMS = ("bm25", *MODES)
+K = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    id: str
+    set: str
+    split: str
+    lang: str
+    query: str
+    targets: tuple[Span, ...]
+
+
+def load_queries(name: str) -> list[Query]:
+    rows = (QUERIES_DIR / f"{name}.jsonl").read_text("utf-8").splitlines()
+    out = []
+    for line in rows:
+        item = json.loads(line)
+        targets = tuple(
+            Span(t["path"], t["start_line"], t["end_line"]) for t in item["targets"]
+        )
+        out.append(
+            Query(item["id"], item["set"], item["split"], item["lang"], item["query"], targets)
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------- corpora
+def _corpus_files() -> list[Path]:
+    return sorted(p for p in CORPUS_DIR.rglob("*") if p.is_file() and p.name != "ruff.toml")
+
+
+def _corpus_digest() -> str:
+    digest = hashlib.sha256()
+    for path in _corpus_files():
+        digest.update(path.relative_to(CORPUS_DIR).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def prepare_corpora(work: Path, *, fresh: bool) -> dict[str, Path]:
+    """Write ``work/corpus`` (verbatim) and ``work/corpus-nodoc`` (Python, docstrings removed).
+
+    Both live outside the repository so the project's own ignore files play no part, and
+    the indexes beside them are reused while the corpus digest is unchanged.
+    """
+    digest = _corpus_digest()
+    stamp = work / "corpus.sha256"
+    if not fresh and stamp.exists() and stamp.read_text().strip() == digest:
+        return {"plain": work / "corpus", "nodoc": work / "corpus-nodoc"}
+    for name in ("corpus", "corpus-nodoc", "data-plain", "data-nodoc"):
+        shutil.rmtree(work / name, ignore_errors=True)
+    for path in _corpus_files():
+        rel = path.relative_to(CORPUS_DIR)
+        plain = work / "corpus" / rel
+        plain.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, plain)
+        if path.suffix == ".py":
+            nodoc = work / "corpus-nodoc" / rel
+            nodoc.parent.mkdir(parents=True, exist_ok=True)
+            nodoc.write_text(strip_docstrings(path.read_text("utf-8")), encoding="utf-8")
+    work.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest + "\n")
+    return {"plain": work / "corpus", "nodoc": work / "corpus-nodoc"}
+
+
+# ----------------------------------------------------------------------------- kenning
+def build_index(root: Path, data_dir: Path, embedder: object) -> dict[str, float]:
+    from indexer.pipeline import Pipeline
+
+    started = time.perf_counter()
+    pipeline = Pipeline(data_dir, embedder)  # type: ignore[arg-type]
+    try:
+        report = pipeline.index([root])
+    finally:
+        pipeline.close()
+    elapsed = time.perf_counter() - started
+    logger.info(
+        "indexed %s: %d files, %d chunks (%d embedded) in %.1f s",
+        root.name,
+        report.files_indexed + report.files_unchanged,
+        report.chunks_added,
+        report.chunks_embedded,
+        elapsed,
+    )
+    return {"seconds": elapsed, "chunks_embedded": float(report.chunks_embedded)}
+
+
+def kenning_ranker(root: Path, data_dir: Path, embedder: object, mode: str) -> Callable:
+    from engine.errors import KenningError
+    from engine.search import Searcher
+
+    searcher = Searcher(data_dir, embedder)  # type: ignore[arg-type]
+    base = root.resolve()
+
+    def rank(query: str) -> list[Span]:
+        try:
+            results = searcher.search(query, mode=mode, limit=K)  # type: ignore[arg-type]
+        except KenningError as err:  # e.g. a query with no indexable terms in lexical mode
+            logger.debug("%s query %r failed: %s", mode, query, err)
+            return []
+        return [
+            Span(Path(r.path).resolve().relative_to(base).as_posix(), r.start_line, r.end_line)
+            for r in results
+        ]
+
+    rank.close = searcher.close  # type: ignore[attr-defined]
+    return rank
+
+
+def bm25_ranker(root: Path) -> Callable:
+    index = BM25Index(root)
+
+    def rank(query: str) -> list[Span]:
+        return [Span(h.path, h.start_line, h.end_line) for h in index.search(query, K)]
+
+    rank.close = lambda: None  # type: ignore[attr-defined]
+    return rank
+
+
+# ----------------------------------------------------------------------------- report
+def evaluate(
+    queries: list[Query], rankers: dict[str, Callable]
+) -> dict[str, dict[str, int | None]]:
+    """``{system: {query id: first-hit rank or None}}``."""
+    ranks: dict[str, dict[str, int | None]] = {name: {} for name in rankers}
+    for name, rank in rankers.items():
+        started = time.perf_counter()
+        for query in queries:
+            ranks[name][query.id] = first_hit_rank(rank(query.query), query.targets, K)
+        logger.info(
+            "%s: %d queries in %.1f s", name, len(queries), time.perf_counter() - started
+        )
+    return ranks
+
+
+def table(
+    groups: dict[str, list[Query]], ranks: dict[str, dict[str, int | None]]
+) -> tuple[str, list[dict[str, object]]]:
+    lines = [
+        "| query set | n | system | MRR@10 | Recall@1 | Recall@10 |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    rows: list[dict[str, object]] = []
+    for label, queries in groups.items():
+        if not queries:
+            continue
+        for system in SYSTEMS:
+            if system not in ranks:
+                continue
+            scores: Scores = score_ranks([ranks[system][q.id] for q in queries], K)
+            rows.append({"group": label, "system": system, **asdict(scores)})
+            lines.append(
+                f"| {label} | {scores.n} | {system} | {scores.mrr_at_10:.3f} "
+                f"| {scores.recall_at_1:.3f} | {scores.recall_at_10:.3f} |"
+            )
+    return "\n".join(lines), rows
+
+
+def group_queries(queries: list[Query], split: str) -> dict[str, list[Query]]:
+    chosen = [q for q in queries if split == "all" or q.split == split]
+    labels = {
+        "code": "behaviour (code, en)",
+        "doc": "documents (en)",
+        "xlang": "cross-language (zh -> en)",
+        "csn": "CodeSearchNet-style (docstrings removed)",
+    }
+    groups = {f"{labels[s]} [{split}]": [q for q in chosen if q.set == s] for s in labels}
+    groups[f"all [{split}]"] = chosen
+    return groups
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Kenning retrieval-quality evaluation")
+    parser.add_argument("--model", default="offline", help="as `kenning index --model`")
+    parser.add_argument("--work", type=Path, default=Path(".eval-data"))
+    parser.add_argument("--split", choices=("all", "tune", "heldout"), default="all")
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--fresh", action="store_true", help="rebuild the indexes")
+    parser.add_argument("--ranks-out", type=Path, help="per-query ranks as JSON lines")
+    parser.add_argument("--json-out", type=Path, help="the table as JSON")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%X")
+
+    systems = [s for s in args.systems.split(",") if s]
+    work = args.work.resolve()
+    roots = prepare_corpora(work, fresh=args.fresh)
+    behaviour = load_queries("behaviour")
+    csn = load_queries("csn")
+    embedder = None
+    if any(s in ("semantic", "hybrid") for s in systems) or "lexical" in systems:
+        from engine.embedders import load_embedder
+
+        embedder = load_embedder(args.model)
+        for name, root in roots.items():
+            build_index(root, work / f"data-{name}", embedder)
+
+    all_ranks: dict[str, dict[str, int | None]] = {s: {} for s in systems}
+    for name, queries in (("plain", behaviour), ("nodoc", csn)):
+        root = roots[name]
+        rankers: dict[str, Callable] = {}
+        for system in systems:
+            if system == "bm25":
+                rankers[system] = bm25_ranker(root)
+            else:
+                rankers[system] = kenning_ranker(root, work / f"data-{name}", embedder, system)
+        chosen = [q for q in queries if args.split == "all" or q.split == args.split]
+        for system, ranks in evaluate(chosen, rankers).items():
+            all_ranks[system].update(ranks)
+        for rank in rankers.values():
+            rank.close()
+
+    queries = behaviour + csn
+    text, rows = table(group_queries(queries, args.split), all_ranks)
+    print(text)  # noqa: T201 - a report script: the table is its output
+    if args.json_out:
+        args.json_out.write_text(json.dumps(rows, indent=1) + "\n")
+    if args.ranks_out:
+        with args.ranks_out.open("w", encoding="utf-8") as out:
+            for q in queries:
+                if args.split != "all" and q.split != args.split:
+                    continue
+                per = {s: all_ranks[s].get(q.id) for s in systems}
+                out.write(json.dumps({"id": q.id, "query": q.query, **per}, ensure_ascii=False))
+                out.write("\n")
+
+
+if __name__ == "__main__":
+    main()
