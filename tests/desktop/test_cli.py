@@ -1,0 +1,145 @@
+"""The headless CLI contract (DESIGN.md), run as a real process."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.corpus import FILES
+
+
+def kenning(*args: str, data_dir: Path | None = None, stdin: str | None = None, env=None):
+    full_env = dict(os.environ, **(env or {}))
+    if data_dir is not None:
+        full_env["KENNING_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "desktop", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=full_env,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tree")
+    for rel, text in FILES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    data_dir = tmp_path_factory.mktemp("data")
+    done = kenning("index", str(root), "--model", "offline", data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    assert "Indexed" in done.stderr
+    return root, data_dir
+
+
+@pytest.mark.model
+def test_search_json_shape(indexed):
+    root, data_dir = indexed
+    out = kenning("search", "edit distance between two words", "--json", "--limit", "3",
+                  data_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 1
+    obj = json.loads(lines[0])
+    assert obj["query"] == "edit distance between two words"
+    assert len(obj["results"]) == 3
+    first = obj["results"][0]
+    assert set(first) == {"path", "start_line", "end_line", "score", "kind", "language",
+                          "symbol", "snippet"}
+    assert first["path"] == str(root / "algo/src/distance.rs")
+    assert first["symbol"] == "levenshtein" and first["language"] == "rust"
+    assert first["kind"] == "code" and 1 <= first["start_line"] <= first["end_line"]
+    assert isinstance(first["score"], float)
+
+
+@pytest.mark.model
+def test_queries_file_prints_one_line_per_query_in_order(indexed, tmp_path):
+    _, data_dir = indexed
+    queries = ["reverse a linked list", "", "salt and hash passwords", "check an email address"]
+    qfile = tmp_path / "q.txt"
+    qfile.write_text("\n".join(queries) + "\n")
+    out = kenning("search", "--queries-file", str(qfile), "--json", "--limit", "2",
+                  data_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    objs = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [o["query"] for o in objs] == [q for q in queries if q]
+    assert objs[0]["results"][0]["symbol"] == "reverse_list"
+
+
+@pytest.mark.model
+def test_filters_and_modes(indexed):
+    _, data_dir = indexed
+    out = kenning("search", "retry", "--json", "--mode", "lexical", "--lang", "python",
+                  data_dir=data_dir)
+    results = json.loads(out.stdout)["results"]
+    assert results and all(r["language"] == "python" for r in results)
+    out = kenning("search", "database locked", "--json", "--kind", "text", data_dir=data_dir)
+    results = json.loads(out.stdout)["results"]
+    assert results and all(r["kind"] == "text" for r in results)
+    out = kenning("search", "anything", "--json", "--path", "*.go", data_dir=data_dir)
+    results = json.loads(out.stdout)["results"]
+    assert results and all(r["path"].endswith(".go") for r in results)
+
+
+@pytest.mark.model
+def test_status_reports_the_model(indexed):
+    _, data_dir = indexed
+    out = kenning("status", "--json", data_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    stats = json.loads(out.stdout)
+    assert stats["model"] == "sentence-transformers/all-MiniLM-L6-v2" and stats["dim"] == 384
+    assert stats["files_indexed"] == len(FILES) and stats["vector_index"]["current"]
+
+
+def _one_line_error(result) -> str:
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("kenning: error: ")
+    return lines[0]
+
+
+def test_index_missing_path_is_one_line_error(tmp_path):
+    line = _one_line_error(kenning("index", str(tmp_path / "nope"), data_dir=tmp_path / "d"))
+    assert "no such folder" in line
+    assert not (tmp_path / "d").exists()
+
+
+def test_search_without_index_is_one_line_error(tmp_path):
+    assert "no index" in _one_line_error(kenning("search", "x", data_dir=tmp_path / "d"))
+
+
+@pytest.mark.model
+def test_empty_query_and_bad_queries_file(indexed, tmp_path):
+    _, data_dir = indexed
+    assert "empty" in _one_line_error(kenning("search", "  ", data_dir=data_dir))
+    missing = kenning("search", "--queries-file", str(tmp_path / "none.txt"), data_dir=data_dir)
+    assert "no such queries file" in _one_line_error(missing)
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    assert "not UTF-8" in _one_line_error(
+        kenning("search", "--queries-file", str(binary), data_dir=data_dir)
+    )
+
+
+@pytest.mark.model
+def test_other_model_is_refused_at_search(indexed, tiny_qwen3_dir):
+    _, data_dir = indexed
+    line = _one_line_error(
+        kenning("search", "x", "--model", str(tiny_qwen3_dir), data_dir=data_dir)
+    )
+    assert "all-MiniLM-L6-v2" in line
+
+
+def test_damaged_index_is_one_line_error(tmp_path):
+    data_dir = tmp_path / "d"
+    data_dir.mkdir()
+    (data_dir / "index.sqlite3").write_bytes(b"this is not a database" * 100)
+    line = _one_line_error(kenning("search", "x", "--mode", "lexical", data_dir=data_dir))
+    assert "damaged" in line or "not a Kenning index" in line

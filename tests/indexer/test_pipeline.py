@@ -1,0 +1,257 @@
+"""The incremental pipeline on real files, with the fast hashing embedder."""
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from engine.search import Searcher
+from engine.store import Store
+from engine.types import SearchFilters
+from engine.vector_index import INDEX_NAME, VectorIndex
+from indexer.pipeline import IndexOptions, Pipeline
+from tests.fake_embedder import HashingEmbedder
+
+UPLOADS = '''\
+import time
+
+
+def upload_with_retries(session, url, payload, attempts=5):
+    """Send the payload, retrying failed uploads with exponential backoff."""
+    for attempt in range(attempts):
+        if session.post(url, payload).ok:
+            return True
+        time.sleep(2 ** attempt)
+    return False
+
+
+def checksum(data):
+    """Adler-style rolling checksum of the bytes."""
+    a, b = 1, 0
+    for byte in data:
+        a = (a + byte) % 65521
+        b = (b + a) % 65521
+    return (b << 16) | a
+'''
+
+NOTES = """# Notes
+
+## Deployment
+
+Deploy with the blue green strategy and watch the dashboards.
+"""
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / "project"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "uploads.py").write_text(UPLOADS)
+    (root / "docs").mkdir()
+    (root / "docs" / "notes.md").write_text(NOTES)
+    return root
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    return tmp_path / "data"
+
+
+def _paths(searcher, query, **kw):
+    return [(Path(r.path).name, r.symbol) for r in searcher.search(query, **kw)]
+
+
+def test_index_then_search_all_modes(tree, data_dir):
+    emb = HashingEmbedder()
+    p = Pipeline(data_dir, emb)
+    report = p.index([tree])
+    p.close()
+    assert report.files_indexed == 2 and report.files_failed == 0
+    s = Searcher(data_dir, emb)
+    try:
+        for mode in ("lexical", "semantic", "hybrid"):
+            hits = _paths(s, "retry failed uploads backoff", mode=mode, limit=3)
+            assert hits[0] == ("uploads.py", "upload_with_retries"), mode
+        hits = s.search("blue green deploy", mode="lexical", filters=SearchFilters(kind="text"))
+        assert hits and hits[0].path.endswith("notes.md") and hits[0].symbol == "Notes > Deployment"
+        assert hits[0].start_line >= 3
+    finally:
+        s.close()
+
+
+def test_second_run_is_a_no_op(tree, data_dir):
+    emb = HashingEmbedder()
+    Pipeline(data_dir, emb).index([tree])
+    before = len(emb.documents_embedded)
+    p = Pipeline(data_dir, emb)
+    report = p.index([tree])
+    p.close()
+    assert report.files_unchanged == 2 and report.files_indexed == 0
+    assert len(emb.documents_embedded) == before
+
+
+def test_editing_one_function_reembeds_only_that_function(tree, data_dir):
+    emb = HashingEmbedder()
+    p = Pipeline(data_dir, emb)
+    p.index([tree])
+    before = list(emb.documents_embedded)
+    path = tree / "src" / "uploads.py"
+    path.write_text(path.read_text().replace("% 65521\n    return", "% 65521\n    return int"))
+    report = p.update_paths([path])
+    p.close()
+    new = emb.documents_embedded[len(before):]
+    assert report.files_indexed == 1
+    assert len(new) == 1 and "Symbol: checksum" in new[0]
+
+
+def test_touch_without_change_reembeds_nothing(tree, data_dir):
+    emb = HashingEmbedder()
+    p = Pipeline(data_dir, emb)
+    p.index([tree])
+    before = len(emb.documents_embedded)
+    path = tree / "docs" / "notes.md"
+    path.write_text(path.read_text())  # new mtime, same bytes
+    report = p.index([tree])
+    p.close()
+    assert report.files_unchanged == 2 and len(emb.documents_embedded) == before
+
+
+def test_delete_rename_and_add_follow_exactly(tree, data_dir):
+    emb = HashingEmbedder()
+    p = Pipeline(data_dir, emb)
+    p.index([tree])
+    (tree / "docs" / "notes.md").unlink()
+    (tree / "src" / "uploads.py").rename(tree / "src" / "transfer.py")
+    (tree / "src" / "extra.py").write_text("def parse_yaml_settings(text):\n    return {}\n")
+    before = len(emb.documents_embedded)
+    report = p.index([tree])
+    p.close()
+    assert report.files_removed == 2 and report.files_indexed == 2
+    # Only the renamed file (its header names the path) and the new file are embedded.
+    assert len(emb.documents_embedded) - before == report.chunks_embedded
+    assert all(("transfer.py" in t) or ("extra.py" in t) for t in emb.documents_embedded[before:])
+    s = Searcher(data_dir, emb)
+    try:
+        names = {Path(r.path).name for r in s.search("blue green deploy", limit=50)}
+        assert "notes.md" not in names and "uploads.py" not in names
+        hits = s.search("retry failed uploads", mode="semantic", limit=1)
+        assert Path(hits[0].path).name == "transfer.py"
+        assert s.search("parse_yaml_settings", mode="lexical")[0].symbol == "parse_yaml_settings"
+    finally:
+        s.close()
+
+
+def test_deleted_chunks_leave_no_vectors_behind(tree, data_dir):
+    emb = HashingEmbedder()
+    p = Pipeline(data_dir, emb)
+    p.index([tree])
+    (tree / "src" / "uploads.py").unlink()
+    p.update_paths([tree / "src" / "uploads.py"])
+    store = Store.open(data_dir, readonly=True)
+    live = store.chunk_count()
+    store.close()
+    assert len(p.vectors) == live
+    hits = p.vectors.query(emb.embed_queries(["retry uploads"])[0], 50)
+    rows = Store.open(data_dir, readonly=True)
+    try:
+        assert set(rows.chunk_rows([i for i, _ in hits])) == {i for i, _ in hits}
+    finally:
+        rows.close()
+    p.close()
+
+
+def test_interrupted_run_resumes_without_redoing_finished_files(tmp_path, data_dir):
+    root = tmp_path / "many"
+    root.mkdir()
+    for i in range(12):
+        (root / f"m{i}.py").write_text(f"def function_{i}(value):\n    return value * {i}\n")
+    emb = HashingEmbedder()
+    cancel = threading.Event()
+
+    def stop_after_five(progress):
+        if progress.files_done >= 5:
+            cancel.set()
+
+    p = Pipeline(data_dir, emb, options=IndexOptions(group_chunks=1))
+    first = p.index([root], on_progress=stop_after_five, cancel=cancel)
+    p.close()
+    assert first.cancelled and 0 < first.files_indexed < 12
+    done_first = len(emb.documents_embedded)
+    p = Pipeline(data_dir, emb, options=IndexOptions(group_chunks=1))
+    second = p.index([root])
+    p.close()
+    assert second.files_indexed == 12 - first.files_indexed
+    assert len(emb.documents_embedded) - done_first == second.chunks_embedded
+    assert {t.split("\n")[0] for t in emb.documents_embedded} == {f"File: m{i}.py" for i in range(12)}
+
+
+def test_model_change_reembeds_everything_with_a_notice(tree, data_dir):
+    Pipeline(data_dir, HashingEmbedder()).index([tree])
+    notices = []
+    other = HashingEmbedder(dim=32, model_id="test/other")
+    p = Pipeline(data_dir, other, on_notice=notices.append)
+    report = p.index([tree])
+    p.close()
+    assert notices and "test/other" in notices[0]
+    assert report.files_indexed == 2 and report.chunks_embedded == report.chunks_added
+    s = Searcher(data_dir, other)
+    assert s.search("retry failed uploads", mode="semantic")[0].symbol == "upload_with_retries"
+    s.close()
+
+
+def test_missing_vector_file_is_rebuilt_from_the_store(tree, data_dir):
+    emb = HashingEmbedder()
+    p = Pipeline(data_dir, emb)
+    p.index([tree])
+    p.close()
+    (data_dir / INDEX_NAME).unlink()
+    s = Searcher(data_dir, emb)
+    try:
+        hits = s.search("retry failed uploads", mode="semantic", limit=1)
+        assert hits[0].symbol == "upload_with_retries"
+    finally:
+        s.close()
+    store = Store.open(data_dir)
+    try:
+        assert VectorIndex.load(data_dir, model=emb.model_id, dim=emb.dim, generation=store.generation) is None
+    finally:
+        store.close()
+
+
+def test_update_paths_handles_new_directories_and_deleted_ones(tree, data_dir):
+    emb = HashingEmbedder()
+    p = Pipeline(data_dir, emb)
+    p.index([tree])
+    new_dir = tree / "pkg"
+    new_dir.mkdir()
+    (new_dir / "mod.py").write_text("def compress_images(folder):\n    pass\n")
+    p.update_paths([new_dir])
+    s = Searcher(data_dir, emb, vectors=p.vectors)
+    assert s.search("compress_images", mode="lexical")[0].path == str(new_dir / "mod.py")
+    (new_dir / "mod.py").unlink()
+    new_dir.rmdir()
+    p.update_paths([new_dir])
+    assert s.search("compress_images", mode="lexical") == []
+    s.close()
+    p.close()
+
+
+def test_bad_roots_are_clear_errors(tmp_path, data_dir):
+    from engine.errors import KenningError
+
+    p = Pipeline(data_dir, HashingEmbedder())
+    with pytest.raises(KenningError, match="no such folder"):
+        p.index([tmp_path / "missing"])
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    with pytest.raises(KenningError, match="not a folder"):
+        p.index([f])
+    p.close()
+
+
+def test_search_with_a_different_model_is_refused(tree, data_dir):
+    from engine.errors import ModelMismatchError
+
+    Pipeline(data_dir, HashingEmbedder()).index([tree])
+    with pytest.raises(ModelMismatchError, match="test/hashing"):
+        Searcher(data_dir, HashingEmbedder(dim=16, model_id="test/other"))
