@@ -1,0 +1,563 @@
+"""Embed text through any OpenAI-compatible ``POST {base_url}/embeddings`` server.
+
+SGLang, vLLM, TEI, infinity and Kenning's own ``serve`` all speak this API. The client cuts
+inputs into requests the server accepts (an item count and a body size; a 413 or a "too many
+inputs" answer halves the batch for the rest of the session), retries what is worth retrying
+(connection errors, 429, 5xx) with exponential backoff and jitter, honouring ``Retry-After``,
+and turns everything else into one-line :class:`~engine.errors.EmbeddingServerError`\\ s.
+
+The servers embed exactly the text they are sent, so Qwen3-Embedding's query instruction is
+added here, as the model card asks OpenAI-API users to do. Vectors come back re-ordered by
+their ``index`` and L2-normalised, like :class:`~engine.local_embedder.LocalEmbedder`'s.
+
+Token counts: an OpenAI-compatible server has no tokenize endpoint, so ``count_tokens`` uses
+the model's own tokenizer when the same model is on disk (a local folder or the Hugging Face
+cache, never a download) and otherwise *estimates* (UTF-8 bytes / 3, plus two special
+tokens), which over-counts English and code for every common tokenizer.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import json
+import logging
+import math
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from engine.errors import EmbeddingServerError, KenningError
+from engine.local_embedder import QUERY_TASKS, QUERY_TEMPLATE
+from engine.types import QueryTask
+
+log = logging.getLogger(__name__)
+
+# A body this size passes the default limits of the servers we know (TEI's 2 MB payload
+# limit is the smallest) with room for JSON escaping.
+DEFAULT_MAX_REQUEST_BYTES = 1_000_000
+# Without the model's config we do not know its context; 512 fits every embedding model we
+# know of, and chunks of that size embed well.
+DEFAULT_MAX_TOKENS = 512
+ESTIMATED_BYTES_PER_TOKEN = 3
+PROBE_TEXT = "Kenning asks how many dimensions this model's vectors have."
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+MAX_BACKOFF_S = 30.0
+MAX_RETRY_AFTER_S = 120.0
+
+_QWEN3_EMBEDDING = re.compile(r"qwen3[-_ ]?embedding", re.IGNORECASE)
+# How servers word "your batch is too big" when they do not answer 413 (vLLM, infinity's
+# pydantic validation, OpenAI's own API).
+_BATCH_TOO_LARGE = re.compile(
+    r"batch.size|too many (inputs|items|texts)|at most \d+ items|max_client_batch",
+    re.IGNORECASE,
+)
+
+
+def looks_like_qwen3_embedding(model: str) -> bool:
+    """True for the names Qwen3-Embedding is served under (``Qwen/Qwen3-Embedding-0.6B``...)."""
+    return bool(_QWEN3_EMBEDDING.search(model))
+
+
+@dataclass(frozen=True, slots=True)
+class _LocalTwin:
+    """The served model's own folder on this machine: its tokenizer, limit and prompts."""
+
+    folder: Path
+    tokenizer: Any  # tokenizers.Tokenizer
+    max_tokens: int
+    query_prompt: str
+    document_prompt: str
+    is_qwen3: bool
+
+
+class _BatchTooLarge(Exception):
+    """The server refused a request for its size; the caller splits it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RemoteEmbedder:
+    """The :class:`~engine.types.Embedder` protocol over an OpenAI-compatible server.
+
+    ``base_url`` is what the ``openai`` client takes, e.g. ``http://127.0.0.1:30000/v1``;
+    requests go to ``{base_url}/embeddings``. ``dim`` is learned by embedding a probe text on
+    first use, or checked against ``dimensions`` (which is also sent to the server, for
+    Matryoshka models). Thread-safe: ``httpx.Client`` pools connections across threads.
+
+    ``local_model_dir`` names the served model's folder on this machine (its tokenizer counts
+    tokens exactly); by default it is looked up with ``resolve_model(allow_download=False)``
+    unless ``find_local_model`` is false. ``sleep`` and ``transport`` are seams for tests.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        dimensions: int | None = None,
+        timeout: float = 30.0,
+        max_batch: int = 64,
+        max_retries: int = 4,
+        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        max_tokens: int | None = None,
+        instruction_aware: bool | None = None,
+        local_model_dir: Path | None = None,
+        find_local_model: bool = True,
+        backoff_s: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not model:
+            raise KenningError("an embedding server needs a model name (--server-model)")
+        if max_batch < 1 or max_retries < 0 or max_request_bytes < 1 or timeout <= 0:
+            raise KenningError(
+                "max_batch, max_request_bytes and timeout must be positive, max_retries >= 0"
+            )
+        if dimensions is not None and dimensions < 1:
+            raise KenningError(f"--dimensions must be a positive number, got {dimensions}")
+        self._base_url = normalise_base_url(base_url)
+        self._endpoint = f"{self._base_url}/embeddings"
+        self._model = model
+        self._dimensions = dimensions
+        self._max_batch = max_batch
+        self._batch_limit = max_batch  # shrinks when the server says a batch is too large
+        self._max_retries = max_retries
+        self._max_request_bytes = max_request_bytes
+        self._explicit_max_tokens = max_tokens
+        # None: decided at first use, from the name or else the local copy's config.
+        self._instruction_aware = instruction_aware
+        if instruction_aware is None and looks_like_qwen3_embedding(model):
+            self._instruction_aware = True
+        self._local_model_dir = local_model_dir
+        self._find_local_model = find_local_model
+        self._backoff_s = backoff_s
+        self._sleep = sleep
+        self._timeout = timeout
+        headers = {"Accept": "application/json", "User-Agent": "kenning"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers=headers,
+            transport=transport,
+            # A corporate proxy from the environment must not see a loopback server's traffic.
+            trust_env=False,
+        )
+        self._dim: int | None = None
+        self._dim_lock = threading.Lock()
+        self._twin: _LocalTwin | None = None
+        self._twin_looked_up = False
+        self._twin_lock = threading.Lock()
+
+    # -- Embedder protocol ---------------------------------------------------------------
+
+    @property
+    def model_id(self) -> str:
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        with self._dim_lock:
+            if self._dim is None:
+                vector = self._request([PROBE_TEXT])[0]
+                self._dim = self._accept_dim(len(vector))
+                log.info(
+                    "%s at %s embeds into %d dimensions", self._model, self._base_url, self._dim
+                )
+            return self._dim
+
+    @property
+    def max_tokens(self) -> int:
+        if self._explicit_max_tokens is not None:
+            return self._explicit_max_tokens
+        twin = self._local_twin()
+        return twin.max_tokens if twin is not None else DEFAULT_MAX_TOKENS
+
+    @property
+    def instruction_aware(self) -> bool:
+        if self._instruction_aware is None:
+            twin = self._local_twin()
+            self._instruction_aware = twin is not None and twin.is_qwen3
+        return self._instruction_aware
+
+    @property
+    def device(self) -> str:
+        return "remote"
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """The model's token counts when its tokenizer is on disk, else an over-estimate."""
+        twin = self._local_twin()
+        if twin is None:
+            return [estimate_tokens(t) for t in texts]
+        encodings = twin.tokenizer.encode_batch([twin.document_prompt + t for t in texts])
+        return [len(e.ids) for e in encodings]
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        twin = self._local_twin()
+        prompt = twin.document_prompt if twin is not None else ""
+        return self._embed([prompt + t for t in texts])
+
+    def embed_queries(self, texts: list[str], task: QueryTask = "code") -> np.ndarray:
+        prefix = self.query_prefix(task)
+        return self._embed([prefix + t for t in texts])
+
+    # -- extras --------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def endpoint(self) -> str:
+        return self._endpoint
+
+    def query_prefix(self, task: QueryTask = "code") -> str:
+        """Qwen3's ``Instruct: {task}\\nQuery:``, or the local folder's query prompt, or none."""
+        if task not in QUERY_TASKS:
+            raise KenningError(f"Unknown query task {task!r}; use one of: {', '.join(QUERY_TASKS)}")
+        if self.instruction_aware:
+            return QUERY_TEMPLATE.format(task=QUERY_TASKS[task])
+        twin = self._local_twin()
+        return twin.query_prompt if twin is not None else ""
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> RemoteEmbedder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RemoteEmbedder({self._endpoint!r}, model={self._model!r})"
+
+    # -- batching ------------------------------------------------------------------------
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        out: list[np.ndarray] = []
+        for batch in self._plan(texts):
+            out.extend(self._request_splitting(batch))
+        matrix = np.stack(out).astype(np.float32, copy=False)
+        with self._dim_lock:
+            if self._dim is None:
+                self._dim = self._accept_dim(matrix.shape[1])
+        return matrix
+
+    def _plan(self, texts: list[str]) -> list[list[str]]:
+        """Consecutive batches of at most ``_batch_limit`` texts and about the byte bound."""
+        batches: list[list[str]] = []
+        current: list[str] = []
+        size = 0
+        for text in texts:
+            # json.dumps is what goes on the wire: escapes make text longer than its UTF-8.
+            cost = len(json.dumps(text)) + 2
+            if current and (
+                len(current) >= self._batch_limit or size + cost > self._max_request_bytes
+            ):
+                batches.append(current)
+                current, size = [], 0
+            current.append(text)
+            size += cost
+        if current:
+            batches.append(current)
+        return batches
+
+    def _request_splitting(self, texts: list[str]) -> list[np.ndarray]:
+        try:
+            return self._request(texts)
+        except _BatchTooLarge as exc:
+            if len(texts) == 1:
+                raise EmbeddingServerError(
+                    f"the embedding server at {self._endpoint} refuses even a single input "
+                    f"({len(texts[0])} characters): {exc.message}"
+                ) from None
+            half = len(texts) // 2
+            if half < self._batch_limit:
+                log.info(
+                    "%s refused %d inputs (%s); sending at most %d per request from now on",
+                    self._endpoint,
+                    len(texts),
+                    exc.message,
+                    half,
+                )
+                self._batch_limit = half
+        # Re-read the limit at every step: a refusal deeper down lowers it for the rest.
+        out: list[np.ndarray] = []
+        start = 0
+        while start < len(texts):
+            step = self._batch_limit
+            out.extend(self._request_splitting(texts[start : start + step]))
+            start += step
+        return out
+
+    # -- one request, with retries ---------------------------------------------------------
+
+    def _request(self, texts: list[str]) -> list[np.ndarray]:
+        payload: dict[str, object] = {
+            "model": self._model,
+            "input": texts,
+            "encoding_format": "float",
+        }
+        if self._dimensions is not None:
+            payload["dimensions"] = self._dimensions
+        attempts = self._max_retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = self._client.post(self._endpoint, json=payload)
+            except httpx.TimeoutException:
+                if last:
+                    raise EmbeddingServerError(
+                        f"the embedding server at {self._endpoint} did not answer within "
+                        f"{self._timeout:g} s ({attempts} attempts)"
+                    ) from None
+                self._wait(attempt, None, "timed out")
+                continue
+            except httpx.TransportError as exc:
+                if last:
+                    raise EmbeddingServerError(
+                        f"cannot reach the embedding server at {self._endpoint}: "
+                        f"{_one_line(exc) or type(exc).__name__} ({attempts} attempts)"
+                    ) from None
+                self._wait(attempt, None, _one_line(exc) or type(exc).__name__)
+                continue
+            if response.status_code == 200:
+                return self._parse(response, len(texts))
+            message = server_message(response)
+            status = response.status_code
+            if status in (401, 403):
+                raise EmbeddingServerError(
+                    f"the embedding server at {self._endpoint} refused the API key "
+                    f"(HTTP {status}: {message}); pass --api-key or set KENNING_API_KEY"
+                )
+            if status == 413 or (status in (400, 422) and _BATCH_TOO_LARGE.search(message)):
+                raise _BatchTooLarge(f"HTTP {status}: {message}")
+            if status in RETRY_STATUSES and not last:
+                self._wait(attempt, response.headers.get("Retry-After"), f"HTTP {status}")
+                continue
+            if status == 404:
+                raise EmbeddingServerError(
+                    f"the embedding server at {self._endpoint} answered 404 ({message}): check "
+                    f"the model name {self._model!r} and that the URL ends where the API starts "
+                    "(often /v1)"
+                )
+            retried = f" after {attempts} attempts" if status in RETRY_STATUSES else ""
+            raise EmbeddingServerError(
+                f"the embedding server at {self._endpoint} answered HTTP {status}{retried}: "
+                f"{message}"
+            )
+        raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
+
+    def _wait(self, attempt: int, retry_after: str | None, reason: str) -> None:
+        delay = parse_retry_after(retry_after)
+        if delay is None:
+            # Full jitter: clients that failed together do not come back together.
+            delay = random.uniform(0, min(MAX_BACKOFF_S, self._backoff_s * 2**attempt))
+        delay = min(delay, MAX_RETRY_AFTER_S)
+        log.warning(
+            "Embedding server %s: %s; retrying in %.1f s (attempt %d of %d)",
+            self._endpoint,
+            reason,
+            delay,
+            attempt + 2,
+            self._max_retries + 1,
+        )
+        self._sleep(delay)
+
+    # -- answers -------------------------------------------------------------------------
+
+    def _parse(self, response: httpx.Response, expected: int) -> list[np.ndarray]:
+        try:
+            body = response.json()
+            data = body["data"]
+            if not isinstance(data, list):
+                raise TypeError("data is not a list")
+            ordered: list[np.ndarray | None] = [None] * len(data)
+            for position, item in enumerate(data):
+                index = int(item.get("index", position))
+                if not 0 <= index < len(data) or ordered[index] is not None:
+                    raise ValueError(f"bad or repeated index {index}")
+                ordered[index] = _decode_vector(item["embedding"])
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise EmbeddingServerError(
+                f"the embedding server at {self._endpoint} sent an answer that is not an "
+                f"OpenAI embeddings response ({_one_line(exc)})"
+            ) from None
+        if len(ordered) != expected:
+            raise EmbeddingServerError(
+                f"the embedding server at {self._endpoint} returned {len(ordered)} vectors "
+                f"for {expected} inputs"
+            )
+        vectors = [v for v in ordered if v is not None]
+        lengths = {len(v) for v in vectors}
+        if len(lengths) != 1:
+            raise EmbeddingServerError(
+                f"the embedding server at {self._endpoint} returned vectors of different "
+                f"lengths ({', '.join(str(n) for n in sorted(lengths))}) in one answer"
+            )
+        size = lengths.pop()
+        wanted = self._dim or self._dimensions
+        if wanted is not None and size > wanted and self.instruction_aware:
+            # A server that ignores "dimensions": Qwen3-Embedding is Matryoshka-trained, so
+            # truncating here (before normalising) is exactly what the server should have done.
+            vectors = [v[:wanted] for v in vectors]
+            size = wanted
+        if wanted is not None and size != wanted:
+            expected_from = "the first answer" if self._dim else "--dimensions"
+            raise EmbeddingServerError(
+                f"the embedding server at {self._endpoint} returned {size}-dimensional vectors "
+                f"for {self._model}, but {expected_from} had {wanted}"
+            )
+        matrix = np.stack(vectors)
+        if not np.isfinite(matrix).all():
+            raise EmbeddingServerError(
+                f"the embedding server at {self._endpoint} returned vectors with NaN or inf"
+            )
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        matrix = matrix / np.maximum(norms, 1e-12)
+        return list(matrix.astype(np.float32, copy=False))
+
+    def _accept_dim(self, size: int) -> int:
+        if self._dimensions is not None and size != self._dimensions:
+            raise EmbeddingServerError(
+                f"the embedding server at {self._endpoint} returned {size}-dimensional vectors "
+                f"for {self._model}, but --dimensions asked for {self._dimensions}"
+            )
+        return size
+
+    # -- the same model on this machine ----------------------------------------------------
+
+    def _local_twin(self) -> _LocalTwin | None:
+        with self._twin_lock:
+            if not self._twin_looked_up:
+                self._twin_looked_up = True
+                folder = self._local_model_dir
+                if folder is None and self._find_local_model:
+                    folder = _find_local_folder(self._model)
+                self._twin = _load_twin(folder) if folder is not None else None
+            return self._twin
+
+
+def normalise_base_url(base_url: str) -> str:
+    """``http://h:p/v1/`` and ``http://h:p/v1/embeddings`` both become ``http://h:p/v1``."""
+    url = base_url.strip().rstrip("/")
+    url = url.removesuffix("/embeddings")
+    if not re.match(r"^https?://[^/]+", url):
+        raise KenningError(
+            f"the server URL {base_url!r} is not an http(s) URL; "
+            "use something like http://127.0.0.1:30000/v1"
+        )
+    return url
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free over-estimate: UTF-8 bytes / 3, plus two special tokens."""
+    return math.ceil(len(text.encode("utf-8")) / ESTIMATED_BYTES_PER_TOKEN) + 2
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def server_message(response: httpx.Response) -> str:
+    """The error text of an OpenAI-, SGLang-, TEI- or FastAPI-style error body, on one line."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message: object = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            message = error.get("message")
+        elif isinstance(error, str):
+            message = error
+        message = message or body.get("message") or body.get("detail")
+    if message is None:
+        message = response.text or response.reason_phrase
+    if not isinstance(message, str):
+        message = json.dumps(message)
+    return _one_line(message)[:300]
+
+
+def _decode_vector(raw: object) -> np.ndarray:
+    if isinstance(raw, str):  # encoding_format=base64 from a server that ignores our ask
+        return np.frombuffer(base64.b64decode(raw), dtype="<f4").astype(np.float32)
+    if not isinstance(raw, list) or not raw:
+        raise TypeError("embedding is not a list of numbers")
+    return np.asarray(raw, dtype=np.float32)
+
+
+def _find_local_folder(model: str) -> Path | None:
+    """The served model's folder on disk, found without any download, or None."""
+    from engine.model_resolution import resolve_model
+
+    try:
+        resolved = resolve_model(model, allow_download=False)
+    except KenningError as exc:
+        log.debug("No local copy of %s: %s", model, exc)
+        return None
+    if resolved.fell_back:
+        return None
+    return Path(resolved.path)
+
+
+def _load_twin(folder: Path) -> _LocalTwin | None:
+    from tokenizers import Tokenizer
+
+    from engine.model_config import read_model_config
+
+    try:
+        config = read_model_config(folder)
+        tokenizer_file = config.transformer_dir / "tokenizer.json"
+        tokenizer = Tokenizer.from_file(str(tokenizer_file))
+    except (KenningError, OSError, ValueError, RuntimeError) as exc:
+        # A folder without a fast tokenizer only costs us exact counts: estimate instead.
+        log.info("Cannot use the local tokenizer in %s (%s); estimating tokens", folder, exc)
+        return None
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    limits = [n for n in (config.max_seq_length, config.max_position_embeddings) if n]
+    log.info("Counting tokens with the local copy of the served model in %s", folder)
+    return _LocalTwin(
+        folder=folder,
+        tokenizer=tokenizer,
+        max_tokens=min(limits) if limits else DEFAULT_MAX_TOKENS,
+        query_prompt=config.query_prompt,
+        document_prompt=config.document_prompt,
+        is_qwen3=config.is_qwen3 or "Instruct:" in config.query_prompt,
+    )
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())
