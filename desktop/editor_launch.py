@@ -64,8 +64,8 @@ PRESETS: tuple[EditorPreset, ...] = (
         ),
         ("--line", "{line}", "{path}"),
     ),
-    EditorPreset("sublime", "Sublime Text", ("subl", "sublime_text"), ("{path}:{line}:{column}")),
-    EditorPreset("zed", "Zed", ("zed", "zeditor", "zedit"), ("{path}:{line}:{column}")),
+    EditorPreset("sublime", "Sublime Text", ("subl", "sublime_text"), ("{path}:{line}:{column}",)),
+    EditorPreset("zed", "Zed", ("zed", "zeditor", "zedit"), ("{path}:{line}:{column}",)),
     EditorPreset("kate", "Kate", ("kate",), ("--line", "{line}", "{path}")),
     # -n: don't wait for the buffer to be closed; -a emacs: start Emacs when no server runs.
     EditorPreset(

@@ -180,6 +180,7 @@ class PreviewPane(QWidget):
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.header.setTextFormat(Qt.TextFormat.PlainText)
         self.view = CodeView(self)
+        self.view.setObjectName("previewPane")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)

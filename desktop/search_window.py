@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTableView,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -103,6 +103,7 @@ class SearchWindow(QMainWindow):
         self._last_outcome: QueryOutcome | None = None
 
         self.query = QLineEdit(self)
+        self.query.setObjectName("searchField")
         self.query.setPlaceholderText("Search your files — describe what you are looking for")
         self.query.setClearButtonEnabled(True)
         font = QFont(self.query.font())
@@ -142,17 +143,21 @@ class SearchWindow(QMainWindow):
             filters.addWidget(widget, stretch)
 
         self.model = ResultModel(self)
-        self.table = QTableView(self)
+        # A flat QTreeView: whole-row selection and no grid, which reads better than a table.
+        self.table = QTreeView(self)
+        self.table.setObjectName("resultList")
+        self.table.setRootIsDecorated(False)
+        self.table.setItemsExpandable(False)
+        self.table.setUniformRowHeights(True)
+        self.table.setAllColumnsShowFocus(True)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
         self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        header = self.table.horizontalHeader()
+        header = self.table.header()
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_FILE, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_LOCATION, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_SYMBOL, QHeaderView.ResizeMode.Interactive)
@@ -518,7 +523,8 @@ class SearchWindow(QMainWindow):
         if not rows:
             return
         row = self.table.currentIndex().row()
-        page = max(1, self.table.viewport().height() // max(1, self.table.rowHeight(0)) - 1)
+        row_height = max(1, self.table.sizeHintForRow(0))
+        page = max(1, self.table.viewport().height() // row_height - 1)
         step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -page}.get(key, page)
         row = max(0, min(rows - 1, (row if row >= 0 else -1) + step))
         self.table.selectionModel().setCurrentIndex(
