@@ -1,0 +1,106 @@
+"""Turn one file's bytes into chunks: decoding, binary detection and dispatch by file type.
+
+``chunk_file`` is the single entry point the pipeline calls. It never reads the disk itself
+(the pipeline reads the bytes once, hashes them and hands them over), so what is chunked is
+exactly what was hashed. Anything that cannot or should not be indexed raises ``SkipFile``
+with a one-line reason the store records and the user can read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.types import Chunk
+
+# Bump whenever the chunks produced for the same bytes change (boundaries, symbols, text,
+# headers): the store records it and re-chunks files indexed by an older version.
+CHUNKER_VERSION = 1
+
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd", ".mkdn", ".mdx"})
+RST_SUFFIXES = frozenset({".rst", ".rest"})
+PLAIN_TEXT_SUFFIXES = frozenset({".txt", ".text"})
+PDF_SUFFIXES = frozenset({".pdf"})
+DOCX_SUFFIXES = frozenset({".docx"})
+
+CountTokens = Callable[[list[str]], list[int]]
+
+
+class SkipFile(Exception):
+    """This file is not indexed; ``reason`` (also ``str(err)``) is one line for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkingContext:
+    """What every chunker needs besides the file: where it lives and the token budget."""
+
+    rel_path: str
+    max_tokens: int
+    count_tokens: CountTokens
+
+
+# A word piece of at most six letters, a short run of digits, or any other single
+# non-space character (punctuation, CJK ideographs, emoji): close to what subword
+# tokenizers do, and on the high side for English prose, which keeps budgets safe.
+_APPROX_TOKEN = re.compile(r"[^\W\d_]{1,6}|\d{1,3}|[^\w\s]|_", re.UNICODE)
+
+
+def approx_count_tokens(texts: list[str]) -> list[int]:
+    """A fast tokenizer-free estimate of each text's token count, for use without a model."""
+    return [len(_APPROX_TOKEN.findall(text)) for text in texts]
+
+
+def chunk_file(path: Path, data: bytes, ctx: ChunkingContext) -> list[Chunk]:
+    """Chunk one file's content; raise ``SkipFile`` when it is binary or cannot be read.
+
+    ``path`` is only used for its name (type dispatch); ``data`` is the whole content.
+    """
+    # The chunkers are imported here rather than at the top: they import SkipFile from this
+    # module, and pypdf, python-docx and tree-sitter are only paid for when a file needs them.
+    suffix = path.suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        from indexer.chunk_pdf import chunk_pdf
+
+        return chunk_pdf(data, ctx)
+    if suffix in DOCX_SUFFIXES:
+        from indexer.chunk_docx import chunk_docx
+
+        return chunk_docx(data, ctx)
+
+    from indexer.text_decoding import decode_text
+
+    text = decode_text(data)
+    if not text.strip():
+        return []
+    kwargs = {"max_tokens": ctx.max_tokens, "count_tokens": ctx.count_tokens}
+
+    if suffix in MARKDOWN_SUFFIXES:
+        from indexer.chunk_docs import chunk_markdown
+
+        return chunk_markdown(text, ctx.rel_path, **kwargs)
+    if suffix in RST_SUFFIXES:
+        from indexer.chunk_docs import chunk_rst
+
+        return chunk_rst(text, ctx.rel_path, **kwargs)
+    if suffix in PLAIN_TEXT_SUFFIXES:
+        from indexer.chunk_docs import chunk_plain_text
+
+        return chunk_plain_text(text, ctx.rel_path, **kwargs)
+
+    from indexer.languages import is_code_language, language_for_path
+
+    language = language_for_path(path)
+    if language is not None and is_code_language(language):
+        from indexer.chunk_code import chunk_code
+
+        return chunk_code(text, language, ctx.rel_path, **kwargs)
+
+    from indexer.chunk_lines import chunk_lines
+
+    return chunk_lines(text, language or "text", ctx.rel_path, **kwargs)
