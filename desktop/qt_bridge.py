@@ -8,6 +8,7 @@ to these signals run on the GUI thread. Nothing here touches a widget.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -43,6 +44,10 @@ class ServiceBridge(QObject):
         self.state_changed.emit(state)
 
     def on_progress(self, progress: Any) -> None:
+        # The pipeline keeps updating one Progress object; send a snapshot so the GUI reads
+        # the numbers of this call, not whatever the worker has written since.
+        if dataclasses.is_dataclass(progress) and not isinstance(progress, type):
+            progress = dataclasses.replace(progress)
         self.progress.emit(progress)
 
     def on_model_ready(self, embedder: Any, notice: str | None) -> None:

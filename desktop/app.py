@@ -1,0 +1,542 @@
+"""The desktop app: builds every service once, wires them, and owns the shutdown sequence.
+
+``run_app(argv)`` is what ``kenning`` with no subcommand runs. :class:`KenningApp` holds the
+pieces (no global registry): the index service and its Qt bridge, the query runner, the
+search window, the tray, the notifier. Tests build a :class:`KenningApp` directly.
+
+Threads: the index service's worker (and the watcher's threads under it), the query
+runner's one-worker executor, and a model-download thread during first run. ``shutdown()``
+stops all of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from desktop.editor_launch import open_in_editor, reveal_in_file_manager
+from desktop.health_dialog import HealthDialog
+from desktop.notify import Level, Message, Notifier, install_excepthooks
+from desktop.qt_bridge import ServiceBridge
+from desktop.query_runner import QueryRunner
+from desktop.search_window import SearchWindow, format_eta
+from desktop.settings import (
+    Settings,
+    SettingsError,
+    load_settings,
+    save_settings,
+    set_aside_broken,
+)
+from desktop.settings_dialog import SettingsDialog, needs_service_restart
+from desktop.single_instance import SingleInstance, server_name
+from desktop.tray import TrayController
+from engine.errors import KenningError
+from engine.types import Embedder, SearchResult
+
+log = logging.getLogger(__name__)
+
+EmbedderFactory = Callable[..., Embedder]
+
+
+def embedder_factory(settings: Settings) -> EmbedderFactory:
+    """A callable the index service runs on its worker thread to load the chosen model.
+
+    It accepts ``on_notice`` (the service passes one), so a fallback to the offline model
+    is reported to the user. ``engine.embedders`` is imported only when the model loads.
+    """
+
+    def make(on_notice: Callable[[str], None] | None = None) -> Embedder:
+        from engine import embedders
+
+        device = None if settings.device == "auto" else settings.device
+        if settings.model == "server":
+            return embedders.load_embedder(
+                server_url=settings.server_url,
+                server_model=settings.server_model,
+                api_key=settings.api_key or None,
+                dimensions=settings.dimensions,
+            )
+        model: str | None = {
+            "default": None,
+            "offline": embedders.OFFLINE_MODEL_ID,
+            "local": settings.model_path,
+        }[settings.model]
+        return embedders.load_embedder(
+            model, device=device, dimensions=settings.dimensions, on_notice=on_notice
+        )
+
+    return make
+
+
+def index_options(settings: Settings) -> Any:
+    """The pipeline options for the settings: extra excludes go to discovery."""
+    from indexer.discovery import DiscoveryOptions
+    from indexer.pipeline import IndexOptions
+
+    discovery = DiscoveryOptions()
+    if settings.excludes and hasattr(discovery, "extra_excludes"):
+        discovery = dataclasses.replace(discovery, extra_excludes=tuple(settings.excludes))
+    return IndexOptions(discovery=discovery)
+
+
+def app_icon() -> QIcon:
+    import resources
+
+    icon = QIcon()
+    for size in resources.ICON_SIZES:
+        try:
+            icon.addFile(str(resources.icon_path(size)))
+        except FileNotFoundError:
+            continue
+    return icon
+
+
+def short_model_name(model_id: str) -> str:
+    return Path(model_id.rstrip("/")).name or model_id
+
+
+class KenningApp(QObject):
+    """The running application.
+
+    Signals:
+        searcher_changed(bool): a new searcher is in place; True when it can search semantically.
+        stats_changed(): the status bar's index numbers were refreshed.
+    """
+
+    searcher_changed = Signal(bool)
+    stats_changed = Signal()
+
+    def __init__(
+        self,
+        settings: Settings,
+        data_dir: Path,
+        *,
+        settings_path: Path | None = None,
+        make_embedder: Callable[[Settings], EmbedderFactory] = embedder_factory,
+        notifier: Notifier | None = None,
+        use_tray: bool = True,
+        watch: bool = True,
+        instance: SingleInstance | None = None,
+        service_options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.data_dir = Path(data_dir)
+        self.settings_path = settings_path
+        self._make_embedder = make_embedder
+        self._watch = watch
+        self._service_options = dict(service_options or {})
+        self.notifier = notifier or Notifier(self)
+        self.instance = instance
+        self.bridge = ServiceBridge(self)
+        self.runner = QueryRunner(self)
+        self.window = SearchWindow(self.runner)
+        self.window.setWindowIcon(app_icon())
+        self.tray = TrayController(app_icon(), self, use_tray=use_tray)
+        self.window.hide_to_tray = self.tray.available
+        for action in (self.tray.reindex_action, self.tray.pause_action):
+            self.window.index_menu.addAction(action)
+        self.window.set_roots(settings.folders)
+        self.window.set_mode(settings.search_mode)
+        self.health: HealthDialog | None = None
+        self.searcher: Any = None
+        self._reader: Any = None
+        self._state = "stopped"
+        self._told_hidden = False
+        self._shut_down = False
+        self.service = self._new_service()
+        self._wire()
+
+    # ------------------------------------------------------------------ set-up
+    def _new_service(self) -> Any:
+        from indexer.service import IndexService
+
+        return IndexService(
+            self.data_dir,
+            self._make_embedder(self.settings),
+            self.settings.folder_paths(),
+            listener=self.bridge,
+            watch=self._watch,
+            options=index_options(self.settings),
+            **self._service_options,
+        )
+
+    def _wire(self) -> None:
+        b, w, t = self.bridge, self.window, self.tray
+        b.state_changed.connect(self._on_state)
+        b.progress.connect(self._on_progress)
+        b.model_ready.connect(self._on_model_ready)
+        b.index_finished.connect(self._on_index_finished)
+        b.problem.connect(self._on_problem)
+        self.notifier.attach_ui(self._show_message)
+        w.open_requested.connect(self.open_result)
+        w.reveal_requested.connect(self.reveal_result)
+        w.health_requested.connect(self.show_health)
+        w.settings_requested.connect(self.show_settings)
+        w.quit_requested.connect(self.quit)
+        t.show_requested.connect(w.bring_forward)
+        t.reindex_requested.connect(self.reindex_all)
+        t.pause_requested.connect(self.set_paused)
+        t.settings_requested.connect(self.show_settings)
+        t.quit_requested.connect(self.quit)
+        if self.instance is not None:
+            self.instance.activated.connect(w.bring_forward)
+
+    def start(self, *, show: bool = True) -> None:
+        """Search what is already indexed at once; load the model and index in the background."""
+        self._use_lexical_searcher()
+        self._refresh_stats()
+        self.service.start()
+        if show or not self.tray.available:
+            self.window.bring_forward()
+
+    # ------------------------------------------------------------------ searcher
+    def _set_searcher(self, searcher: Any, semantic: bool) -> None:
+        old, self.searcher = self.searcher, searcher
+        self.runner.set_searcher(searcher, semantic=semantic)
+        if old is not None:
+            old.close()
+        self.searcher_changed.emit(semantic)
+
+    def _use_lexical_searcher(self) -> None:
+        """Words-only search over an existing index while the model loads."""
+        from engine.search import Searcher
+        from engine.store import DB_NAME
+
+        if not (self.data_dir / DB_NAME).exists():
+            return
+        try:
+            self._set_searcher(Searcher(self.data_dir, None), semantic=False)
+        except KenningError as exc:
+            self.notifier.warning(str(exc))
+
+    def _on_model_ready(self, embedder: Embedder, notice: str | None) -> None:
+        from engine.search import Searcher
+
+        self.window.set_model_text(
+            f"Model: {short_model_name(embedder.model_id)} · {embedder.device}"
+        )
+        if notice:
+            self.notifier.warning(notice)
+            self.tray.notify("Kenning", notice)
+        try:
+            searcher = Searcher(self.data_dir, embedder, vectors=self.service.vectors)
+        except KenningError as exc:
+            self.notifier.error(str(exc))
+            return
+        self._set_searcher(searcher, semantic=True)
+        self._refresh_stats()
+
+    # ------------------------------------------------------------------ service events
+    def _on_state(self, state: str) -> None:
+        self._state = state
+        self.tray.set_paused(state == "paused")
+        text = {
+            "loading-model": "Loading the model…",
+            "scanning": "Scanning folders…",
+            "indexing": "Indexing…",
+            "paused": "Indexing paused",
+            "error": "Indexing stopped (see the message)",
+            "stopped": "Stopped",
+        }.get(state, "")
+        if state == "idle":
+            self.window.set_activity("")
+            self.tray.set_status(self._idle_status())
+        elif state in ("loading-model", "scanning", "indexing"):
+            self.window.set_activity(text, None)
+            self.tray.set_status(text)
+        else:
+            self.window.set_activity(text if state != "stopped" else "", 0.0)
+            self.tray.set_status(text)
+        if state == "loading-model":
+            self.window.set_model_text("Model: loading…")
+
+    def _on_progress(self, progress: Any) -> None:
+        if self._state in ("paused", "stopped", "idle"):
+            return  # a late report from a run that has already been told to stop
+        phase = getattr(progress, "phase", "")
+        total, done = progress.files_total, progress.files_done
+        if phase == "scanning":
+            text = f"Scanning… {done:,} files checked" if done else "Scanning folders…"
+            fraction = None
+        elif phase == "saving":
+            text, fraction = "Saving the index…", None
+        elif phase == "done" or total == 0:
+            return
+        else:
+            eta = format_eta(progress.eta_s)
+            text = f"Indexing {done:,}/{total:,} files" + (f" · {eta}" if eta else "")
+            fraction = done / total
+        self.window.set_activity(text, fraction)
+        self.tray.set_status(text)
+
+    def _on_index_finished(self, report: Any, first_run: bool) -> None:
+        self._refresh_stats()
+        self.runner.rerun()  # new or changed files may now match the query on screen
+        if first_run:
+            files = getattr(report, "files_indexed", 0) + getattr(report, "files_unchanged", 0)
+            text = f"Indexed {files:,} files. Search away."
+            if not self.tray.notify("Kenning is ready", text):
+                self.window.show_notice(text)
+
+    def _on_problem(self, message: str) -> None:
+        if self._state == "error":
+            self.notifier.error(message)  # indexing stopped: worth a tray notification
+        else:
+            self.notifier.warning(message)
+
+    def _show_message(self, msg: Message) -> None:
+        self.window.show_notice(msg.text, 20000 if msg.level >= Level.WARNING else 8000)
+        if msg.level >= Level.ERROR:
+            self.tray.notify("Kenning", msg.text, error=True)
+
+    def _idle_status(self) -> str:
+        return self.window.index_label.text() or "Up to date"
+
+    def _refresh_stats(self) -> None:
+        from engine.store import DB_NAME, Store
+
+        if self._reader is None:
+            if not (self.data_dir / DB_NAME).exists():
+                return
+            try:
+                self._reader = Store.open(self.data_dir, readonly=True)
+            except KenningError as exc:
+                log.info("no stats yet: %s", exc)
+                return
+        try:
+            stats = self._reader.stats()
+            languages = [
+                r[0]
+                for r in self._reader.conn.execute("SELECT DISTINCT language FROM chunks")
+                if r[0]
+            ]
+        except Exception as exc:  # the status bar is not worth a crash; the log has it
+            log.warning("cannot read index stats: %s", exc)
+            return
+        self.window.set_index_stats(int(stats["files_indexed"]), int(stats["chunks"]))
+        self.window.set_problem_count(int(stats["files_skipped"]) + int(stats["files_failed"]))
+        self.window.set_languages(languages)
+        if self._state == "idle":
+            self.tray.set_status(self._idle_status())
+        if self.health is not None and self.health.isVisible():
+            self.health.set_problems(self._reader.problem_files())
+        self.stats_changed.emit()
+
+    # ------------------------------------------------------------------ user commands
+    def open_result(self, result: SearchResult) -> None:
+        try:
+            open_in_editor(
+                self.settings.editor,
+                result.path,
+                result.start_line,
+                1,
+                template=self.settings.editor_template,
+            )
+        except KenningError as exc:
+            self.notifier.error(str(exc))
+
+    def reveal_result(self, result: SearchResult) -> None:
+        try:
+            reveal_in_file_manager(result.path)
+        except KenningError as exc:
+            self.notifier.error(str(exc))
+
+    def reindex_all(self) -> None:
+        self.service.resume()
+        self.service.reindex_all()
+        self.tray.set_paused(False)
+
+    def set_paused(self, paused: bool) -> None:
+        if paused:
+            self.service.pause()
+        else:
+            self.service.resume()
+        self.tray.set_paused(paused)
+
+    def show_health(self) -> None:
+        if self.health is None:
+            self.health = HealthDialog(self.window)
+        rows = self._reader.problem_files() if self._reader is not None else []
+        self.health.set_problems(rows)
+        self.health.show()
+        self.health.raise_()
+
+    def show_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self.window)
+        if dialog.exec() and dialog.result_settings() is not None:
+            self.apply_settings(dialog.result_settings())  # type: ignore[arg-type]
+
+    def apply_settings(self, new: Settings) -> None:
+        """Save ``new`` and bring the running app in line with it."""
+        old = self.settings
+        try:
+            save_settings(new, self.settings_path)
+        except (SettingsError, OSError) as exc:
+            self.notifier.error(f"Settings not saved: {exc}")
+            return
+        self.settings = new
+        if new.start_at_login != old.start_at_login:
+            try:
+                from desktop.desktop_integration import set_autostart
+
+                set_autostart(new.start_at_login)
+            except KenningError as exc:
+                self.notifier.error(str(exc))
+        self.window.set_roots(new.folders)
+        if new.search_mode != old.search_mode:
+            self.window.set_mode(new.search_mode)
+        if needs_service_restart(old, new):
+            self._restart_service()
+        elif new.folders != old.folders:
+            self.service.set_roots(new.folder_paths())
+
+    def _restart_service(self) -> None:
+        """A new model or new excludes: a fresh service (the index follows the new model)."""
+        self.service.stop()
+        self._use_lexical_searcher()
+        self.service = self._new_service()
+        self.service.start()
+
+    def quit(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    # ------------------------------------------------------------------ shutdown
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        """Stop every thread this app started; True when all ended within ``timeout``."""
+        if self._shut_down:
+            return True
+        self._shut_down = True
+        self.runner.shutdown(wait=True)
+        stopped = self.service.stop(timeout)
+        if self.searcher is not None:
+            self.searcher.close()
+            self.searcher = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self.instance is not None:
+            self.instance.close()
+        self.tray.close()
+        self.window.hide_to_tray = False
+        self.window.quit_requested.disconnect(self.quit)
+        self.window.hide()
+        return stopped
+
+
+# ---------------------------------------------------------------------- entry point
+def _parse(argv: list[str]) -> argparse.Namespace:
+    from desktop.cli_common import add_common_options
+
+    parser = argparse.ArgumentParser(prog="kenning", add_help=False)
+    add_common_options(parser)
+    parser.add_argument("--hidden", action="store_true", help="start in the tray")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        log.warning("ignoring unknown arguments: %s", " ".join(unknown))
+    return args
+
+
+def _load_settings(notifier: Notifier, path: Path | None) -> Settings:
+    try:
+        return load_settings(path)
+    except SettingsError as exc:
+        backup = set_aside_broken(path)
+        where = f"; the file was kept as {backup}" if backup else ""
+        notifier.error(f"{exc} — using default settings{where}")
+        return Settings()
+
+
+def _apply_cli_overrides(
+    settings: Settings, args: argparse.Namespace, notifier: Notifier
+) -> Settings:
+    """``--model`` (a folder), ``--server-url``, ``--device``... win over saved settings."""
+    changes: dict[str, Any] = {}
+    if args.server_url:
+        changes.update(
+            model="server",
+            server_url=args.server_url,
+            server_model=args.server_model or args.model or "",
+            api_key=args.api_key or settings.api_key,
+        )
+    elif args.model:
+        folder = Path(args.model).expanduser()
+        if folder.is_dir():
+            changes.update(model="local", model_path=str(folder.resolve()))
+        else:
+            notifier.warning(
+                f"--model {args.model} ignored: the desktop app takes a model folder here; "
+                "choose other models in Settings"
+            )
+    if args.device:
+        changes["device"] = args.device
+    if args.dimensions:
+        changes["dimensions"] = args.dimensions
+    return dataclasses.replace(settings, **changes) if changes else settings
+
+
+def run_app(argv: list[str]) -> int:
+    """Start the desktop app (``kenning`` with no subcommand); returns the exit status."""
+    from desktop.cli_common import data_dir_from
+
+    args = _parse(argv)
+    data_dir = data_dir_from(args)
+    qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "kenning"])
+    assert isinstance(qt_app, QApplication)
+    qt_app.setApplicationName("Kenning")
+    qt_app.setDesktopFileName("io.github.kenning.Kenning")
+    qt_app.setWindowIcon(app_icon())
+    _apply_stylesheet(qt_app)
+
+    instance = SingleInstance(server_name(data_dir))
+    if instance.notify_running():
+        return 0
+    instance.listen()
+    notifier = Notifier()
+    restore_hooks = install_excepthooks(notifier)
+    try:
+        settings = _apply_cli_overrides(_load_settings(notifier, None), args, notifier)
+        if not settings.first_run_done or not settings.folders:
+            from desktop.first_run import FirstRunDialog
+
+            wizard = FirstRunDialog(settings)
+            if not wizard.exec():
+                wizard.shutdown()
+                return 0
+            settings = dataclasses.replace(wizard.result_settings(), first_run_done=True)
+            wizard.shutdown()
+            try:
+                save_settings(settings)
+            except (SettingsError, OSError) as exc:
+                notifier.error(f"Settings not saved: {exc}")
+        app = KenningApp(settings, data_dir, notifier=notifier, instance=instance)
+        qt_app.setQuitOnLastWindowClosed(not app.tray.available)
+        app.start(show=not args.hidden)
+        code = qt_app.exec()
+        if not app.shutdown():
+            log.warning("some background work did not stop in time")
+        return int(code)
+    finally:
+        restore_hooks()
+        instance.close()
+
+
+def _apply_stylesheet(qt_app: QApplication) -> None:
+    import resources
+
+    try:
+        qt_app.setStyleSheet(resources.read_text(resources.STYLESHEET))
+    except FileNotFoundError:
+        log.info("no stylesheet bundled; using the platform look")

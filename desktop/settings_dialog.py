@@ -1,0 +1,305 @@
+"""The Settings dialog: folders, excludes, model, device, dimension, editor, autostart.
+
+It edits a copy of :class:`~desktop.settings.Settings`; :meth:`SettingsDialog.result_settings`
+returns the validated copy, and the app decides what has to restart (see
+:func:`needs_service_restart`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.editor_launch import PRESETS, Which, detect_default, installed_presets
+from desktop.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+MODEL_LABELS = {
+    "default": "Qwen3-Embedding-0.6B — best results, downloaded once (about 1.2 GB)",
+    "offline": "Bundled small model (all-MiniLM-L6-v2) — works offline, English-centred",
+    "local": "A model folder on this computer (any sentence-transformers model)",
+    "server": "An OpenAI-compatible embedding server (SGLang, vLLM, TEI…)",
+}
+_MODEL_FIELDS = (
+    "model",
+    "model_path",
+    "server_url",
+    "server_model",
+    "api_key",
+    "device",
+    "dimensions",
+)
+
+
+def needs_service_restart(old: Settings, new: Settings) -> bool:
+    """True when the embedder or discovery changed, so the index service must be rebuilt."""
+    return any(getattr(old, f) != getattr(new, f) for f in (*_MODEL_FIELDS, "excludes"))
+
+
+class FolderListEditor(QWidget):
+    """A list of absolute folders with Add… and Remove buttons.
+
+    Signals:
+        changed(): the list changed.
+    """
+
+    changed = Signal()
+
+    def __init__(self, folders: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget(self)
+        self.list.addItems(folders)
+        self.add_button = QPushButton("Add folder…", self)
+        self.remove_button = QPushButton("Remove", self)
+        self.add_button.clicked.connect(self._choose)
+        self.remove_button.clicked.connect(self.remove_selected)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+
+    def folders(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+    def add_folder(self, folder: str | Path) -> bool:
+        path = str(Path(folder).expanduser().resolve())
+        if path in self.folders():
+            return False
+        self.list.addItem(path)
+        self.changed.emit()
+        return True
+
+    def remove_selected(self) -> None:
+        for item in self.list.selectedItems():
+            self.list.takeItem(self.list.row(item))
+        self.changed.emit()
+
+    def _choose(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Choose a folder to search", str(Path.home())
+        )
+        if folder:
+            self.add_folder(folder)
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of the settings; ``result_settings()`` after ``accept()``."""
+
+    def __init__(
+        self, settings: Settings, parent: QWidget | None = None, *, which: Which = shutil.which
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Kenning — Settings")
+        self.resize(640, 480)
+        self._original = settings
+        self._result: Settings | None = None
+        tabs = QTabWidget(self)
+        tabs.addTab(self._folders_tab(settings), "Folders")
+        tabs.addTab(self._model_tab(settings), "Model")
+        tabs.addTab(self._editor_tab(settings, which), "Editor")
+        tabs.addTab(self._general_tab(settings), "General")
+        self.error_label = QLabel(self)
+        self.error_label.setStyleSheet("color: #c0392b")
+        self.error_label.setWordWrap(True)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs, 1)
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+
+    # ------------------------------------------------------------------ tabs
+    def _folders_tab(self, s: Settings) -> QWidget:
+        page = QWidget(self)
+        self.folders = FolderListEditor(s.folders, page)
+        self.excludes = QPlainTextEdit("\n".join(s.excludes), page)
+        self.excludes.setPlaceholderText(
+            "One gitignore-style pattern per line, e.g. *.log or data/"
+        )
+        layout = QVBoxLayout(page)
+        layout.addWidget(QLabel("Folders to index and search:", page))
+        layout.addWidget(self.folders, 2)
+        layout.addWidget(QLabel("Extra excludes (besides .gitignore and the defaults):", page))
+        layout.addWidget(self.excludes, 1)
+        return page
+
+    def _model_tab(self, s: Settings) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        self.model_group = QButtonGroup(page)
+        self.model_buttons: dict[str, QRadioButton] = {}
+        for key, label in MODEL_LABELS.items():
+            button = QRadioButton(label, page)
+            self.model_group.addButton(button)
+            self.model_buttons[key] = button
+            layout.addWidget(button)
+        self.model_buttons[s.model].setChecked(True)
+        form = QFormLayout()
+        self.model_path = QLineEdit(s.model_path, page)
+        browse = QPushButton("Browse…", page)
+        browse.clicked.connect(self._browse_model)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.model_path, 1)
+        path_row.addWidget(browse)
+        form.addRow("Model folder", path_row)
+        self.server_url = QLineEdit(s.server_url, page)
+        self.server_url.setPlaceholderText("http://127.0.0.1:30000/v1")
+        self.server_model = QLineEdit(s.server_model, page)
+        self.server_model.setPlaceholderText("Qwen/Qwen3-Embedding-0.6B")
+        self.api_key = QLineEdit(s.api_key, page)
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key.setPlaceholderText("optional; $KENNING_API_KEY also works")
+        form.addRow("Server URL", self.server_url)
+        form.addRow("Server model", self.server_model)
+        form.addRow("API key", self.api_key)
+        self.device = QComboBox(page)
+        self.device.setEditable(True)
+        self.device.addItems(["auto", "cpu", "cuda", "mps"])
+        self.device.setCurrentText(s.device)
+        form.addRow("Device", self.device)
+        self.dimensions = QSpinBox(page)
+        self.dimensions.setRange(0, 4096)
+        self.dimensions.setSingleStep(32)
+        self.dimensions.setSpecialValueText("model default")
+        self.dimensions.setValue(s.dimensions or 0)
+        form.addRow("Embedding dimension", self.dimensions)
+        layout.addLayout(form)
+        note = QLabel(
+            "Changing the model or dimension re-embeds every file (the index records which "
+            "model built it).",
+            page,
+        )
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        layout.addStretch(1)
+        self.model_group.buttonToggled.connect(self._update_model_fields)
+        self._update_model_fields()
+        return page
+
+    def _editor_tab(self, s: Settings, which: Which) -> QWidget:
+        page = QWidget(self)
+        installed = {p.id for p in installed_presets(which)}
+        detected = detect_default(which)
+        self.editor = QComboBox(page)
+        detected_label = next((p.label for p in PRESETS if p.id == detected), detected)
+        self.editor.addItem(f"Automatic (now: {detected_label})", "auto")
+        for preset in PRESETS:
+            suffix = "" if preset.id in installed else "  (not found)"
+            self.editor.addItem(preset.label + suffix, preset.id)
+        self.editor.addItem("Custom command…", "custom")
+        self.editor.setCurrentIndex(max(0, self.editor.findData(s.editor)))
+        self.editor_template = QLineEdit(s.editor_template, page)
+        self.editor_template.setPlaceholderText("e.g. myeditor --line {line} {path}")
+        help_text = QLabel(
+            "{path}, {line} and {column} are replaced. The command runs without a shell, so "
+            "quotes group words but nothing else is interpreted.",
+            page,
+        )
+        help_text.setWordWrap(True)
+        form = QFormLayout(page)
+        form.addRow("Open results with", self.editor)
+        form.addRow("Custom command", self.editor_template)
+        form.addRow("", help_text)
+        self.editor.currentIndexChanged.connect(self._update_editor_fields)
+        self._update_editor_fields()
+        return page
+
+    def _general_tab(self, s: Settings) -> QWidget:
+        page = QWidget(self)
+        self.start_at_login = QCheckBox("Start Kenning when I log in (in the tray)", page)
+        self.start_at_login.setChecked(s.start_at_login)
+        self.search_mode = QComboBox(page)
+        for label, value in (("Hybrid", "hybrid"), ("Semantic", "semantic"), ("Words", "lexical")):
+            self.search_mode.addItem(label, value)
+        self.search_mode.setCurrentIndex(max(0, self.search_mode.findData(s.search_mode)))
+        form = QFormLayout(page)
+        form.addRow(self.start_at_login)
+        form.addRow("Default search mode", self.search_mode)
+        return page
+
+    # ------------------------------------------------------------------ behaviour
+    def _model_choice(self) -> str:
+        for key, button in self.model_buttons.items():
+            if button.isChecked():
+                return key
+        return "default"
+
+    def _update_model_fields(self, *_args: object) -> None:
+        choice = self._model_choice()
+        self.model_path.setEnabled(choice == "local")
+        for field in (self.server_url, self.server_model, self.api_key):
+            field.setEnabled(choice == "server")
+        self.device.setEnabled(choice != "server")
+
+    def _update_editor_fields(self, *_args: object) -> None:
+        self.editor_template.setEnabled(self.editor.currentData() == "custom")
+
+    def _browse_model(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
+        if folder:
+            self.model_path.setText(folder)
+
+    def edited_settings(self) -> Settings:
+        """The settings as the widgets show them (not validated)."""
+        excludes = [ln.strip() for ln in self.excludes.toPlainText().splitlines() if ln.strip()]
+        return dataclasses.replace(
+            self._original,
+            folders=self.folders.folders(),
+            excludes=excludes,
+            model=self._model_choice(),  # type: ignore[arg-type]
+            model_path=self.model_path.text().strip(),
+            server_url=self.server_url.text().strip(),
+            server_model=self.server_model.text().strip(),
+            api_key=self.api_key.text().strip(),
+            device=self.device.currentText().strip() or "auto",
+            dimensions=self.dimensions.value() or None,
+            editor=self.editor.currentData(),
+            editor_template=self.editor_template.text().strip(),
+            start_at_login=self.start_at_login.isChecked(),
+            search_mode=self.search_mode.currentData(),
+        )
+
+    def accept(self) -> None:
+        settings = self.edited_settings()
+        try:
+            settings.validate()
+        except SettingsError as exc:
+            self.error_label.setText(str(exc))
+            return
+        self._result = settings
+        super().accept()
+
+    def result_settings(self) -> Settings | None:
+        return self._result
