@@ -93,9 +93,12 @@ def chunk_file(path: Path, data: bytes, ctx: ChunkingContext) -> list[Chunk]:
 
         return chunk_plain_text(text, ctx.rel_path, **kwargs)
 
-    from indexer.languages import is_code_language, language_for_path
+    from indexer.languages import is_code_language, language_for_path, language_from_shebang
 
     language = language_for_path(path)
+    if language is None:
+        line_end = text.find("\n")
+        language = language_from_shebang(text if line_end < 0 else text[:line_end])
     if language is not None and is_code_language(language):
         from indexer.chunk_code import chunk_code
 
