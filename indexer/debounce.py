@@ -64,11 +64,16 @@ class Debouncer:
         with self._cond:
             if self._stopping:
                 return
+            was_idle = not self._first_seen
             for path in paths:
                 self._last_seen[path] = now
                 self._last_seen.move_to_end(path)
                 self._first_seen.setdefault(path, now)
-            self._cond.notify()
+            # A new event never brings the next deadline forward (it is the latest of all), so
+            # the thread is woken only when it had nothing to wait for. Waking it on every
+            # event of a storm would hand on a trickle of tiny batches.
+            if was_idle:
+                self._cond.notify()
 
     def flush_now(self) -> None:
         """Hand on everything pending at once, without waiting for it to be quiet."""
