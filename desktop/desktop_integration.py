@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 EXECUTABLE_NAME = "kenning"
 DESKTOP_FILE_NAME = f"{resources.APP_ID}.desktop"
+AUTOSTART_ARGUMENT = "--hidden"  # desktop.app's "start in the tray" flag
 
 # Characters that force an Exec argument into double quotes (Desktop Entry spec,
 # "The Exec key"); inside the quotes these four must be backslash-escaped.
@@ -108,9 +109,13 @@ def _escape_string_value(value: str) -> str:
 def render_desktop_entry(executable: Path, *, autostart: bool = False) -> str:
     """The desktop entry text for ``executable`` from the packaged template."""
     exe = str(executable)
+    command = quote_exec_argument(exe)
+    if autostart:
+        # At login the app starts in the tray rather than opening its window.
+        command += " " + AUTOSTART_ARGUMENT
     text = (
         resources.read_text(resources.DESKTOP_TEMPLATE)
-        .replace("@EXEC@", quote_exec_argument(exe))
+        .replace("@EXEC@", command)
         .replace("@TRYEXEC@", _escape_string_value(exe))
         .replace("@ICON@", resources.APP_ID)
     )

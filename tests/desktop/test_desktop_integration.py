@@ -183,7 +183,7 @@ def test_autostart_writes_and_removes_entry(tmp_path):
     assert path == config / "autostart" / "io.github.kenning.Kenning.desktop"
     assert di.is_autostart_enabled(config)
     fields = _entry(path)
-    assert fields["Exec"] == str(exe)
+    assert _unquote_exec(fields["Exec"]) == [str(exe), "--hidden"]
     assert fields["X-GNOME-Autostart-enabled"] == "true"
     if shutil.which("desktop-file-validate"):
         _validate(path)
@@ -192,6 +192,12 @@ def test_autostart_writes_and_removes_entry(tmp_path):
     assert not path.exists()
     assert not di.is_autostart_enabled(config)
     assert di.set_autostart(False, config) is None
+
+
+def test_autostart_quotes_the_executable_before_its_flag(tmp_path):
+    exe = tmp_path / "My Apps" / "kenning"
+    path = di.set_autostart(True, tmp_path / "config", executable=exe)
+    assert _unquote_exec(_entry(path)["Exec"]) == [str(exe), "--hidden"]
 
 
 def test_autostart_defaults_to_xdg_config_home(tmp_path):
