@@ -13,7 +13,9 @@ their ``index`` and L2-normalised, like :class:`~engine.local_embedder.LocalEmbe
 Token counts: an OpenAI-compatible server has no tokenize endpoint, so ``count_tokens`` uses
 the model's own tokenizer when the same model is on disk (a local folder or the Hugging Face
 cache, never a download) and otherwise *estimates* (UTF-8 bytes / 3, plus two special
-tokens), which over-counts English and code for every common tokenizer.
+tokens), which over-counts English and code for every common tokenizer. ``max_tokens`` comes
+from that local copy, else from ``max_model_len`` in the server's ``GET /models`` (vLLM,
+SGLang and Kenning publish it), else 512.
 """
 
 from __future__ import annotations
@@ -161,6 +163,8 @@ class RemoteEmbedder:
         self._twin: _LocalTwin | None = None
         self._twin_looked_up = False
         self._twin_lock = threading.Lock()
+        self._served_limit: int | None = None
+        self._served_limit_looked_up = False
 
     # -- Embedder protocol ---------------------------------------------------------------
 
@@ -184,7 +188,10 @@ class RemoteEmbedder:
         if self._explicit_max_tokens is not None:
             return self._explicit_max_tokens
         twin = self._local_twin()
-        return twin.max_tokens if twin is not None else DEFAULT_MAX_TOKENS
+        if twin is not None:
+            return twin.max_tokens
+        served = self._served_max_tokens()
+        return served if served is not None else DEFAULT_MAX_TOKENS
 
     @property
     def instruction_aware(self) -> bool:
@@ -440,6 +447,29 @@ class RemoteEmbedder:
                 f"for {self._model}, but --dimensions asked for {self._dimensions}"
             )
         return size
+
+    def _served_max_tokens(self) -> int | None:
+        """``max_model_len`` from ``GET {base_url}/models`` (vLLM, SGLang, Kenning publish it)."""
+        with self._twin_lock:
+            if self._served_limit_looked_up:
+                return self._served_limit
+            self._served_limit_looked_up = True
+            try:
+                response = self._client.get(f"{self._base_url}/models")
+                response.raise_for_status()
+                models = response.json().get("data", [])
+                limits = [
+                    m.get("max_model_len")
+                    for m in models
+                    if isinstance(m, dict) and m.get("id") == self._model
+                ]
+            except (httpx.HTTPError, ValueError, AttributeError) as exc:
+                log.debug("No model list at %s/models: %s", self._base_url, exc)
+                return None
+            if limits and isinstance(limits[0], int) and limits[0] > 0:
+                self._served_limit = limits[0]
+                log.info("%s takes up to %d tokens per input", self._model, self._served_limit)
+            return self._served_limit
 
     # -- the same model on this machine ----------------------------------------------------
 
