@@ -66,7 +66,7 @@ _MAX_NAME_CHARS = 200
 # A run of lines outside definitions that only closes what came before (``}``, ``end``,
 # ``});``) joins the chunk above it rather than becoming a chunk of its own.
 _CLOSING_LINE = re.compile(
-    r"^\s*(?:[)\]}>;,]+|end|fi|done|esac|@end|#\s*endif\b.*|end(?:if|while|for|foreach|function))"
+    r"^\s*(?:[()\[\]{}<>;,]+|end|fi|done|esac|@end|#\s*endif\b.*|end(?:if|while|for|foreach|function))"
     r"\s*[)\];,]*\s*(?://.*|/\*.*\*/|#.*|--.*)?$"
 )
 _MAX_CLOSING_LINES = 3

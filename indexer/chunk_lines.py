@@ -37,7 +37,7 @@ _TARGET_FRACTION = 0.9
 # A window may end early at a blank line if that keeps at least this fraction of it.
 _BLANK_BREAK_FRACTION = 0.6
 # Fewer tokens than this left for the body after the header cannot carry a useful chunk.
-_MIN_BODY_TOKENS = 8
+_MIN_BODY_TOKENS = 4
 
 
 def split_lines(text: str) -> list[str]:
@@ -214,7 +214,10 @@ class BudgetFitter:
             cuts.append((first, last))
             if last + 1 >= count:
                 break
-            overlap = round((last - first + 1) * OVERLAP_FRACTION)
+            size = last - first + 1
+            # At least a line of overlap once windows are a few lines long, or a short budget
+            # would get none at all.
+            overlap = max(1, round(size * OVERLAP_FRACTION)) if size >= 3 else 0
             first = max(first + 1, last + 1 - overlap)
         if len(cuts) == 1:
             # The estimate says it fits although the count said it does not: halve it, which
