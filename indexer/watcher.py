@@ -9,6 +9,7 @@ limit to raise, and that folder is then rescanned periodically instead.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -31,7 +32,7 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver
+from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from indexer.debounce import DEFAULT_MAX_DELAY_S, DEFAULT_QUIET_S, Debouncer
 from indexer.discovery import IGNORE_FILES, DiscoveryOptions, exclusion_reason
@@ -65,7 +66,9 @@ class FolderWatcher:
 
     ``rescan(root)`` is called for a root that cannot be watched completely (watch limit,
     unreadable folder), at once and then every ``rescan_interval_s``, and once for every root
-    after the kernel dropped events (queue overflow) or an ignore file changed.
+    after the kernel dropped events (queue overflow) or an ignore file changed. A root that is
+    missing (deleted, or a disk not mounted) is rescanned once, so its owner can tell the user,
+    and watched again (and rescanned) once it is back.
     """
 
     def __init__(
@@ -93,6 +96,9 @@ class FolderWatcher:
         )
         self._cond = threading.Condition()
         self._unwatched: set[Path] = set()  # roots on periodic rescans
+        self._gone: set[Path] = set()  # roots whose folder is missing: watched again when back
+        self._watches: dict[Path, ObservedWatch] = {}
+        self._handler = _Handler(self)
         self._rescan_now: set[Path] = set()
         self._problems: list[str] = []
         self._told: set[tuple[Path, str]] = set()  # (root, errno name) already reported
@@ -132,11 +138,10 @@ class FolderWatcher:
                 for root in self._roots:
                     self._cannot_watch(root, err)
                 return
-            handler = _Handler(self)
             for root in self._roots:
                 if self._stopping:
                     break
-                self._schedule(handler, root)
+                self._schedule(root)
 
     def stop(self, timeout: float = 5.0) -> bool:
         """Stop every thread; True when all of them ended within ``timeout`` seconds."""
@@ -166,14 +171,46 @@ class FolderWatcher:
 
     # -- events -------------------------------------------------------------------------------
 
-    def _schedule(self, handler: FileSystemEventHandler, root: Path) -> None:
+    def _schedule(self, root: Path) -> None:
         assert self._observer is not None
         try:
-            self._observer.schedule(handler, str(root), recursive=True, event_filter=_EVENT_FILTER)
+            watch = self._observer.schedule(
+                self._handler, str(root), recursive=True, event_filter=_EVENT_FILTER
+            )
         except OSError as err:
-            # ENOSPC/EMFILE were already reported by the inotify hook when it has one; this
-            # covers other platforms and other reasons (a root that vanished, no permission).
-            self._cannot_watch(root, err)
+            if err.errno == errno.ENOENT or not root.is_dir():
+                self._root_gone(root)
+            else:
+                # ENOSPC/EMFILE were already reported by the inotify hook where there is one;
+                # this covers other platforms and other reasons (no permission).
+                self._cannot_watch(root, err)
+            return
+        self._watches[root] = watch
+
+    def _rewatch_returned_roots(self) -> set[Path]:
+        """Watch again the missing roots that are back (a remounted disk); they need a rescan."""
+        with self._cond:
+            candidates = [root for root in self._gone if root.is_dir()]
+        if not candidates or not self._lifecycle.acquire(blocking=False):
+            return set()  # stop() holds the lock: it is shutting down
+        try:
+            back = set()
+            for root in candidates:
+                if self._stopping or self._observer is None:
+                    break
+                old = self._watches.pop(root, None)
+                if old is not None:
+                    with contextlib.suppress(KeyError):
+                        self._observer.unschedule(old)
+                with self._cond:
+                    self._gone.discard(root)
+                    self._unwatched.discard(root)
+                self._schedule(root)  # puts it back in _gone or _unwatched if it fails again
+                log.info("Watching %s again", root)
+                back.add(root)
+            return back
+        finally:
+            self._lifecycle.release()
 
     def _root_of(self, path: Path) -> Path | None:
         for root in self._roots:  # deepest first, so nested roots resolve to the inner one
@@ -213,7 +250,7 @@ class FolderWatcher:
             if root is None:
                 continue
             if path == root:
-                self._cannot_watch(root, FileNotFoundError(errno.ENOENT, "the folder is gone"))
+                self._root_gone(root)
             elif path.name in _IGNORE_FILE_NAMES:
                 self._request_rescan(root)
             changed.add(path)
@@ -258,6 +295,16 @@ class FolderWatcher:
                 self._rescan_now.add(root)
             self._cond.notify_all()
 
+    def _root_gone(self, root: Path) -> None:
+        # Not a problem to tell: whoever indexes the folder finds it missing on the rescan and
+        # says so in its own words (and must not take its files as deleted).
+        log.info("%s is gone; it is watched again once it is back", root)
+        with self._cond:
+            self._gone.add(root)
+            self._unwatched.add(root)
+            self._rescan_now.add(root)
+            self._cond.notify_all()
+
     def _request_rescan(self, root: Path) -> None:
         with self._cond:
             self._rescan_now.add(root)
@@ -280,8 +327,10 @@ class FolderWatcher:
                 due = set(self._rescan_now)
                 self._rescan_now.clear()
                 if periodic:
-                    due |= self._unwatched
+                    due |= self._unwatched - self._gone
                     next_periodic = now + self._rescan_interval_s
+            if periodic:
+                due |= self._rewatch_returned_roots()
             for message in problems:
                 _call_safely(self._on_problem, message)
             for root in sorted(due):
