@@ -82,10 +82,7 @@ def index_options(settings: Settings) -> Any:
     from indexer.discovery import DiscoveryOptions
     from indexer.pipeline import IndexOptions
 
-    discovery = DiscoveryOptions()
-    if settings.excludes and hasattr(discovery, "extra_excludes"):
-        discovery = dataclasses.replace(discovery, extra_excludes=tuple(settings.excludes))
-    return IndexOptions(discovery=discovery)
+    return IndexOptions(discovery=DiscoveryOptions(extra_excludes=list(settings.excludes)))
 
 
 def app_icon() -> QIcon:

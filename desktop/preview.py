@@ -56,14 +56,18 @@ def query_terms(query: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class PreviewText:
-    """The lines shown, and where the chunk sits among them (0-based block numbers)."""
+    """The lines shown, and where the chunk sits among them (0-based block numbers).
+
+    ``lex_prefix`` is the file text before the window: it is lexed (so a window that starts
+    inside a docstring or comment is coloured as one) but not shown.
+    """
 
     lines_text: str
     first_line: int  # file line number of block 0
     chunk_first_block: int
     chunk_last_block: int
-    lexer_name: str
     from_file: bool
+    lex_prefix: str = ""
 
 
 def _lexer_for(result: SearchResult, sample: str) -> Lexer:
@@ -96,13 +100,18 @@ def load_preview_text(result: SearchResult, context: int = CONTEXT_LINES) -> Pre
             log.info("preview falls back to the snippet for %s: %s", result.path, exc)
     if text is None:
         n = max(1, result.snippet.count("\n") + 1)
-        return PreviewText(result.snippet, result.start_line, 0, n - 1, "text", False)
+        return PreviewText(result.snippet, result.start_line, 0, n - 1, False)
     lines = text.splitlines()
     start = max(1, result.start_line - context)
     end = min(max(len(lines), 1), result.end_line + context)
     chunk_last = min(result.end_line, max(end, result.start_line)) - start
     window = "\n".join(lines[start - 1 : end])
-    return PreviewText(window, start, result.start_line - start, chunk_last, "", True)
+    prefix = "\n".join(lines[: start - 1])
+    if len(prefix) > MAX_LEX_CHARS:
+        prefix = ""  # too much to lex on every selection; the colours may start off
+    elif prefix:
+        prefix += "\n"
+    return PreviewText(window, start, result.start_line - start, chunk_last, True, prefix)
 
 
 class _LineNumberArea(QWidget):
@@ -250,11 +259,16 @@ class PreviewPane(QWidget):
         doc = self.view.document()
         cursor = QTextCursor(doc)
         cursor.beginEditBlock()
-        lexer = _lexer_for(result, shown.lines_text[:4096])
+        lexer = _lexer_for(result, (shown.lex_prefix or shown.lines_text)[:4096])
         # Pygments' own newline handling would strip a leading blank line; keep them all.
         lexer.stripnl = False
         lexer.ensurenl = False
-        for ttype, value in lexer.get_tokens(shown.lines_text):
+        skip = len(shown.lex_prefix)  # characters lexed for context but not shown
+        for ttype, value in lexer.get_tokens(shown.lex_prefix + shown.lines_text):
+            if skip >= len(value):
+                skip -= len(value)
+                continue
+            value, skip = value[skip:], 0
             fmt = self._char_format(ttype)
             parts = value.split("\n")
             for i, part in enumerate(parts):

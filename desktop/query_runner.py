@@ -2,11 +2,11 @@
 
 Every query that actually runs gets a new *generation* number. Lexical results are computed
 on the GUI thread (an FTS5 lookup on the searcher's own reader connection takes
-milliseconds), so they show at once. The query embedding, the slow part, goes to a
-one-worker executor; a newer query cancels the pending one, and a result that arrives for
-an older generation is dropped, so an old query can never overwrite a newer one's results.
-The vector comes back to the GUI thread through a queued signal, where the hnsw lookup and
-the rank fusion run.
+milliseconds), so they show at once. The query embedding, the slow part, and the vector
+lookup go to a one-worker executor (the searcher gives each thread its own reader); a newer
+query cancels the pending one, and a result that arrives for an older generation is
+dropped, so an old query can never overwrite a newer one's results. Semantic hits come back
+to the GUI thread through a queued signal, where they are fused with the lexical ones.
 """
 
 from __future__ import annotations
@@ -31,18 +31,20 @@ class TwoPhaseSearcher(Protocol):
     """The part of ``engine.search.Searcher`` search-as-you-type needs."""
 
     def lexical(
-        self, query: str, limit: int = ..., filters: SearchFilters | None = ...
+        self, query: str, *, limit: int = ..., filters: SearchFilters | None = ...
     ) -> list[SearchResult]: ...
 
-    def embed_query(self, query: str, filters: SearchFilters | None = ...) -> Any: ...
+    def embed_query(self, query: str, *, filters: SearchFilters | None = ...) -> Any: ...
 
     def semantic(
-        self, query_vector: Any, limit: int = ..., filters: SearchFilters | None = ...
+        self, qv: Any, *, limit: int = ..., filters: SearchFilters | None = ...
     ) -> list[SearchResult]: ...
 
     def fuse(
-        self, lexical: list[SearchResult], semantic: list[SearchResult], limit: int = ...
+        self, lexical: list[SearchResult], semantic: list[SearchResult], *, limit: int = ...
     ) -> list[SearchResult]: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,7 @@ class QueryRunner(QObject):
     results_ready = Signal(object)
     failed = Signal(int, str)
     semantic_pending = Signal(bool)
-    _vector_done = Signal(int, object, object)  # generation, vector, exception (worker -> GUI)
+    _semantic_done = Signal(int, object, object)  # generation, hits, exception (worker -> GUI)
 
     def __init__(
         self,
@@ -100,7 +102,7 @@ class QueryRunner(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(debounce_ms)
         self._timer.timeout.connect(self.run_now)
-        self._vector_done.connect(self._on_vector)
+        self._semantic_done.connect(self._on_semantic)
 
     @property
     def generation(self) -> int:
@@ -147,7 +149,9 @@ class QueryRunner(QObject):
         lexical: list[SearchResult] = []
         if request.mode != "semantic":
             try:
-                lexical = self._searcher.lexical(request.text, self.limit, request.filters)
+                lexical = self._searcher.lexical(
+                    request.text, limit=self.limit, filters=request.filters
+                )
             except Exception as exc:  # a bad query must not break typing; the user sees why
                 log.exception("lexical search failed")
                 self.failed.emit(gen, _message(exc))
@@ -167,8 +171,7 @@ class QueryRunner(QObject):
     def _start_embedding(self, gen: int, request: QueryRequest) -> None:
         if self._executor is None or self._searcher is None:
             return
-        searcher = self._searcher
-        future = self._executor.submit(searcher.embed_query, request.text, request.filters)
+        future = self._executor.submit(_semantic_hits, self._searcher, request, self.limit)
         future.add_done_callback(self._done_callback(gen))
         self._future = future
         self.semantic_pending.emit(True)
@@ -179,31 +182,26 @@ class QueryRunner(QObject):
             if future.cancelled():
                 return
             exc = future.exception()
-            self._vector_done.emit(gen, None if exc else future.result(), exc)
+            self._semantic_done.emit(gen, None if exc else future.result(), exc)
 
         return done
 
-    def _on_vector(self, gen: int, vector: Any, exc: BaseException | None) -> None:
+    def _on_semantic(
+        self, gen: int, semantic: list[SearchResult] | None, exc: BaseException | None
+    ) -> None:
         if gen != self._generation:
-            log.debug("dropping stale query vector (generation %s < %s)", gen, self._generation)
+            log.debug("dropping stale semantic hits (generation %s < %s)", gen, self._generation)
             return
         self.semantic_pending.emit(False)
         request, searcher = self._request, self._searcher
         if request is None or searcher is None:
             return
-        if exc is not None:
-            self.failed.emit(gen, _message(exc))
+        if exc is not None or semantic is None:
+            self.failed.emit(gen, _message(exc or RuntimeError("no semantic results")))
             return
-        try:
-            semantic = searcher.semantic(vector, self.limit, request.filters)
-            if request.mode == "hybrid":
-                results = searcher.fuse(self._lexical, semantic, self.limit)
-            else:
-                results = semantic
-        except Exception as exc:  # reported, not raised: typing goes on
-            log.exception("semantic search failed")
-            self.failed.emit(gen, _message(exc))
-            return
+        results = semantic
+        if request.mode == "hybrid":
+            results = searcher.fuse(self._lexical, semantic, limit=self.limit)
         self.results_ready.emit(QueryOutcome(gen, request, results, True))
 
     def _cancel_pending(self) -> None:
@@ -220,6 +218,14 @@ class QueryRunner(QObject):
         if self._executor is not None:
             self._executor.shutdown(wait=wait, cancel_futures=True)
             self._executor = None
+
+
+def _semantic_hits(
+    searcher: TwoPhaseSearcher, request: QueryRequest, limit: int
+) -> list[SearchResult]:
+    """The slow phase, on the worker thread: embed the query, then look up its neighbours."""
+    qv = searcher.embed_query(request.text, filters=request.filters)
+    return searcher.semantic(qv, limit=limit, filters=request.filters)
 
 
 def _message(exc: BaseException) -> str:

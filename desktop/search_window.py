@@ -126,7 +126,6 @@ class SearchWindow(QMainWindow):
         self.mode_box = QComboBox(self)
         for label, value in (("Hybrid", "hybrid"), ("Semantic", "semantic"), ("Words", "lexical")):
             self.mode_box.addItem(label, value)
-        self.set_roots([])
 
         filters = QHBoxLayout()
         filters.setSpacing(6)
@@ -207,7 +206,7 @@ class SearchWindow(QMainWindow):
         runner.results_ready.connect(self.show_outcome)
         runner.failed.connect(self._on_failed)
         runner.semantic_pending.connect(self._on_semantic_pending)
-        self._update_message()
+        self.set_roots([])
 
     # ----- construction helpers
 

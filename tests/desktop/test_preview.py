@@ -109,3 +109,20 @@ def test_pdf_results_show_their_text(qtbot, tmp_path):
     )
     assert pane.view.toPlainText() == "Retry with backoff."
     assert pane.marked_terms() == ["Retry"]
+
+
+def test_a_window_starting_inside_a_docstring_is_coloured_as_one(qtbot, tmp_path):
+    lines = ["def documented():", '    """'] + ["    for each item in the list"] * 100
+    lines += ['    """', "    return 1"]
+    path = tmp_path / "doc.py"
+    path.write_text("\n".join(lines) + "\n")
+    pane = PreviewPane(style="default")
+    qtbot.addWidget(pane)
+    pane.show_result(result_for(path, 100, 104, symbol="documented"), "")
+    assert pane.view.first_line == 100 - CONTEXT_LINES  # deep inside the docstring
+    block = pane.view.document().findBlockByNumber(0)
+    assert block.text() == "    for each item in the list"
+    colours = {fr.charFormat().foreground().color().name() for fr in _fragments(block)}
+    bold = {fr.charFormat().fontWeight() > 400 for fr in _fragments(block)}
+    # One string colour for the whole line: "for" and "in" are not keywords here.
+    assert len(colours) == 1 and bold == {False}
