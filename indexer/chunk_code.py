@@ -12,9 +12,10 @@ top-level statements) are grouped into one chunk per contiguous run, with the en
 class (or ``None`` at top level) as symbol, so every non-blank line of the file is in some
 chunk. Anything still over the budget is split by ``chunk_lines.BudgetFitter``.
 
-Chunking works on whole lines, so definitions sharing a line (minified code) are chunked
-together, and a file that does not parse cleanly is chunked from whatever tree-sitter
-recovered (it is error-tolerant) rather than skipped.
+Chunking works on whole lines, so definitions sharing a line are chunked together; a
+minified file (long lines on average) skips the parse and goes straight to line windows. A
+file that does not parse cleanly is chunked from whatever tree-sitter recovered (it is
+error-tolerant) rather than skipped.
 """
 
 from __future__ import annotations
@@ -58,10 +59,13 @@ class _LanguageRules:
 _COMMENT_TYPES = frozenset(
     {"comment", "line_comment", "block_comment", "multiline_comment", "haddock", "attribute_item"}
 )
-# Single-line nodes longer than this are not searched for definitions: on a minified line
-# the definitions could not get chunks of their own anyway, and walking its thousands of
-# nodes would dominate the time spent on the file.
-_MAX_ONE_LINE_DESCENT_BYTES = 400
+# At most this many nodes outside definitions are walked in search of more definitions: the
+# walk is Python-speed, and only generated files (data tables, bundles) come near it.
+_MAX_DESCENT_NODES = 200_000
+# Files whose lines average more characters than this are minified or data: they have no line
+# structure for definitions to follow, and parsing them is slow, so they go to line windows.
+_MINIFIED_LINE_LENGTH = 400
+_MINIFIED_MIN_CHARS = 20_000
 _MAX_NAME_CHARS = 200
 # A run of lines outside definitions that only closes what came before (``}``, ``end``,
 # ``});``) joins the chunk above it rather than becoming a chunk of its own.
@@ -611,6 +615,11 @@ class _DefinitionFinder:
         Walks with an explicit stack: deeply nested expressions would overflow recursion.
         """
         found: list[_Definition] = []
+        definitions = self._rules.definitions
+        wrappers = self._rules.wrappers
+        scope_statements = self._rules.scope_statements
+        covered_to = -1  # the last row of the last definition found
+        visits_left = _MAX_DESCENT_NODES
         stack: list[tuple[Iterator[Node], str | None]] = [(iter(root.children), scope)]
         while stack:
             siblings, current_scope = stack[-1]
@@ -620,18 +629,30 @@ class _DefinitionFinder:
                 continue
             if not node.is_named:
                 continue
-            definition = self._definition(node, root, current_scope)
-            if definition is not None:
-                found.append(definition)
-                continue
-            scope_name = self._scope_statement(node)
-            if scope_name is not None:
-                stack[-1] = (siblings, _join(current_scope, scope_name))
-                continue
-            if node.child_count and (
-                node.end_point.row > node.start_point.row
-                or node.end_byte - node.start_byte <= _MAX_ONE_LINE_DESCENT_BYTES
-            ):
+            first_row, last_row = node.start_point.row, node.end_point.row
+            if last_row <= covered_to:
+                continue  # on rows a definition already holds: nothing more to find there
+            if node.type in definitions:
+                definition = self._definition(node, root, current_scope)
+                if definition is not None:
+                    found.append(definition)
+                    covered_to = definition.end
+                    continue
+            if node.type in scope_statements:
+                scope_name = scope_statements[node.type](node)
+                if scope_name is not None:
+                    stack[-1] = (siblings, _join(current_scope, scope_name))
+                    continue
+            # A one-line node can only hold one-line definitions, which are worth finding
+            # only through wrappers (``export const f = () => 1;``); skipping the rest keeps
+            # big one-line literals (data tables) cheap. The visit cap bounds generated files.
+            if node.child_count and (last_row > first_row or node.type in wrappers):
+                visits_left -= node.child_count
+                if visits_left < 0:
+                    logger.debug(
+                        "Stopped looking for definitions after %d nodes", _MAX_DESCENT_NODES
+                    )
+                    break
                 stack.append((iter(node.children), current_scope))
         return found
 
@@ -648,10 +669,6 @@ class _DefinitionFinder:
                     container=rule.container,
                 )
         return None
-
-    def _scope_statement(self, node: Node) -> str | None:
-        name_of = self._rules.scope_statements.get(node.type)
-        return name_of(node) if name_of is not None else None
 
     def _outermost_wrapper(self, node: Node, root: Node) -> Node:
         while (
@@ -807,9 +824,7 @@ class _CodeChunker:
                     spans.append(Span(piece.start, piece.end, piece.symbol))
                     counts.append(tokens)
             pieces = opened
-        chunks = self._fitter.fit(spans, counts)
-        chunks.sort(key=lambda c: (c.start_line, c.end_line))
-        return chunks
+        return self._fitter.fit(spans, counts)
 
     def _open(self, piece: _Piece) -> list[_Piece] | None:
         """An oversized class as its header plus its members; ``None`` if it has none."""
@@ -824,6 +839,13 @@ class _CodeChunker:
             return None  # a member on the header's own row: no header to split off
         header = _Piece(piece.start, first - 1, piece.symbol)
         return [header, *_plan(first, piece.end, members, piece.symbol, self._lines)]
+
+
+def _looks_minified(text: str) -> bool:
+    return (
+        len(text) >= _MINIFIED_MIN_CHARS
+        and len(text) / (text.count("\n") + 1) > _MINIFIED_LINE_LENGTH
+    )
 
 
 def chunk_code(
@@ -841,7 +863,7 @@ def chunk_code(
     """
     rules = _RULES.get(language)
     parser = get_parser(language) if rules is not None else None
-    if rules is None or parser is None:
+    if rules is None or parser is None or _looks_minified(text):
         return chunk_lines(
             text, language, rel_path, max_tokens=max_tokens, count_tokens=count_tokens
         )

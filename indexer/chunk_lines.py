@@ -228,7 +228,7 @@ class BudgetFitter:
         windows: list[Span] = []
         for first, last in cuts:
             window = self.trim(Span(span.start + first, span.start + last, span.symbol))
-            if window is not None and window not in windows:
+            if window is not None and (not windows or window != windows[-1]):
                 windows.append(window)
         return windows
 

@@ -1126,6 +1126,20 @@ def test_a_minified_line_is_split_by_characters(minilm_count):
     assert reached == len(line)
 
 
+def test_a_large_minified_bundle_goes_to_line_windows_without_parsing(minilm_count):
+    bundle = ";".join(f"function f{i}(a,b){{return a*{i}+b}}" for i in range(2000)) + "\n"
+
+    chunks = chunk_code(bundle, "javascript", "b.js", max_tokens=256, count_tokens=minilm_count)
+
+    assert chunks == chunk_lines(
+        bundle, "javascript", "b.js", max_tokens=256, count_tokens=minilm_count
+    )
+    assert {c.symbol for c in chunks} == {None}
+    assert_well_formed(
+        chunks, bundle, "b.js", "javascript", max_tokens=256, count_tokens=minilm_count
+    )
+
+
 def test_a_file_with_syntax_errors_still_yields_its_definitions():
     source = (
         "def good_one():\n"
