@@ -2,9 +2,10 @@
 # Prove a built bundle works on its own (after packaging/build_bundle.sh):
 #   packaging/smoke_bundle.sh [BUNDLE_DIR]        (default: dist/kenning)
 # The bundle's own executable indexes a small folder, answers lexical and semantic searches
-# with the bundled offline model, installs its menu entry, and starts the desktop app
-# offscreen. Everything runs in an emptied environment (env -i): no venv on PATH, no
-# PYTHONPATH, a fresh HOME with no Hugging Face cache and the hub switched off.
+# with the bundled offline model, installs and removes its menu entry, and runs the desktop
+# app offscreen until that app has indexed a folder. Everything runs in an emptied
+# environment (env -i): no venv on PATH, no PYTHONPATH, a fresh HOME with no Hugging Face
+# cache, and the hub switched off.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,8 +14,13 @@ EXE="$BUNDLE/kenning"
 [ -x "$EXE" ] || { echo "smoke: no bundle at $EXE; run packaging/build_bundle.sh first" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kenning-smoke.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/src" "$WORK/home"
+GUI_PID=""
+cleanup() {
+    if [ -n "$GUI_PID" ]; then kill "$GUI_PID" 2> /dev/null || true; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+mkdir -p "$WORK/src" "$WORK/home/config/kenning"
 
 cat > "$WORK/src/upload.py" <<'PY'
 def retry_upload(client, path, attempts=3):
@@ -30,49 +36,72 @@ cat > "$WORK/src/kitchen.md" <<'MD'
 Feed the sourdough starter the night before, then knead the dough and leave it to rise.
 MD
 
+# bare [VAR=value ...] [ARG ...]: the bundle in an emptied environment.
 bare() {
     env -i HOME="$WORK/home" PATH=/usr/bin:/bin LANG=C.UTF-8 \
         XDG_DATA_HOME="$WORK/home/share" XDG_CONFIG_HOME="$WORK/home/config" \
         XDG_CACHE_HOME="$WORK/home/cache" XDG_STATE_HOME="$WORK/home/state" \
         HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 QT_QPA_PLATFORM=offscreen \
-        "$EXE" "$@"
+        "$@"
 }
 fail() { echo "smoke: FAIL: $*" >&2; exit 1; }
 # The path of the first result in a `kenning search --json` line (no Python here to parse it).
 first_path() { sed -n 's/^{"query": .*"results": \[{"path": "\([^"]*\)".*/\1/p' "$1"; }
 
 echo "smoke: version"
-bare --version | grep -q '^kenning ' || fail "--version"
+bare "$EXE" --version | grep -q '^kenning ' || fail "--version"
 
 echo "smoke: index"
-bare index "$WORK/src" --data-dir "$WORK/data" || fail "index"
+bare "$EXE" index "$WORK/src" --data-dir "$WORK/data" || fail "index"
 
 echo "smoke: lexical search"
-bare search "retry_upload" --mode lexical --json --data-dir "$WORK/data" > "$WORK/lexical.json" \
-    || fail "lexical search"
+bare "$EXE" search "retry_upload" --mode lexical --json --data-dir "$WORK/data" \
+    > "$WORK/lexical.json" || fail "lexical search"
 [ "$(first_path "$WORK/lexical.json")" = "$WORK/src/upload.py" ] \
     || fail "lexical search: $(cat "$WORK/lexical.json")"
 
-echo "smoke: semantic search (bundled model, no shared words with the document)"
-bare search "how do I bake bread" --mode semantic --json --data-dir "$WORK/data" \
+echo "smoke: semantic search (bundled model; the query shares no word with the document)"
+bare "$EXE" search "how do I bake bread" --mode semantic --json --data-dir "$WORK/data" \
     > "$WORK/semantic.json" || fail "semantic search"
 [ "$(first_path "$WORK/semantic.json")" = "$WORK/src/kitchen.md" ] \
     || fail "semantic search: $(cat "$WORK/semantic.json")"
 
 echo "smoke: status"
-bare status --json --data-dir "$WORK/data" | grep -q '"chunks"' || fail "status"
+bare "$EXE" status --json --data-dir "$WORK/data" | grep -q '"chunks": [1-9]' || fail "status"
 
 echo "smoke: install-desktop points the menu entry at the bundle"
-bare install-desktop > /dev/null || fail "install-desktop"
+bare "$EXE" install-desktop --autostart > /dev/null || fail "install-desktop"
 ENTRY="$WORK/home/share/applications/io.github.kenning.Kenning.desktop"
-grep -qx "Exec=$EXE" "$ENTRY" || fail "menu entry Exec: $(grep ^Exec "$ENTRY")"
-if command -v desktop-file-validate > /dev/null; then desktop-file-validate "$ENTRY" || fail "entry invalid"; fi
-bare install-desktop --uninstall > /dev/null || fail "install-desktop --uninstall"
-[ ! -e "$ENTRY" ] || fail "uninstall left $ENTRY"
+AUTOSTART="$WORK/home/config/autostart/io.github.kenning.Kenning.desktop"
+grep -qx "Exec=$EXE" "$ENTRY" || fail "menu entry: $(grep '^Exec' "$ENTRY")"
+grep -qx "Exec=$EXE --hidden" "$AUTOSTART" || fail "autostart entry: $(grep '^Exec' "$AUTOSTART")"
+if command -v desktop-file-validate > /dev/null; then
+    desktop-file-validate "$ENTRY" "$AUTOSTART" || fail "desktop-file-validate"
+fi
+bare "$EXE" install-desktop --uninstall > /dev/null || fail "install-desktop --uninstall"
+[ ! -e "$ENTRY" ] && [ ! -e "$AUTOSTART" ] || fail "uninstall left files behind"
 
-echo "smoke: desktop app starts offscreen"
-KENNING_QUIT_AFTER_SHOW=1 bare > "$WORK/gui.log" 2>&1 &
-echo "smoke: (the GUI check is completed below once desktop/app.py defines its quit hook)"
-wait $! || fail "desktop app: $(cat "$WORK/gui.log")"
+echo "smoke: desktop app starts offscreen and indexes its folder"
+# Settings as the first-run wizard would leave them, so the app goes straight to work.
+mkdir -p "$WORK/gui-src"
+cp "$WORK/src/upload.py" "$WORK/gui-src/"
+cat > "$WORK/home/config/kenning/settings.json" <<JSON
+{"version": 1, "folders": ["$WORK/gui-src"], "model": "offline", "first_run_done": true}
+JSON
+bare KENNING_DATA_DIR="$WORK/gui-data" "$EXE" > "$WORK/gui.log" 2>&1 &
+GUI_PID=$!
+# Poll the index the app is building (a script may wait; tests may not): up to 5 minutes.
+tries=0
+until bare "$EXE" status --json --data-dir "$WORK/gui-data" 2> /dev/null \
+        | grep -q '"chunks": [1-9]'; do
+    kill -0 "$GUI_PID" 2> /dev/null || fail "desktop app exited early: $(cat "$WORK/gui.log")"
+    tries=$((tries + 1))
+    [ "$tries" -lt 300 ] || fail "desktop app did not index within 5 minutes: $(cat "$WORK/gui.log")"
+    sleep 1
+done
+kill -0 "$GUI_PID" 2> /dev/null || fail "desktop app exited: $(cat "$WORK/gui.log")"
+kill "$GUI_PID"
+wait "$GUI_PID" 2> /dev/null || true
+GUI_PID=""
 
 echo "smoke: OK ($BUNDLE, $(du -sh "$BUNDLE" | cut -f1))"
