@@ -54,9 +54,7 @@ def load_queries(name: str) -> list[Query]:
     out = []
     for line in rows:
         item = json.loads(line)
-        targets = tuple(
-            Span(t["path"], t["start_line"], t["end_line"]) for t in item["targets"]
-        )
+        targets = tuple(Span(t["path"], t["start_line"], t["end_line"]) for t in item["targets"])
         out.append(
             Query(item["id"], item["set"], item["split"], item["lang"], item["query"], targets)
         )
@@ -166,9 +164,7 @@ def evaluate(
         started = time.perf_counter()
         for query in queries:
             ranks[name][query.id] = first_hit_rank(rank(query.query), query.targets, K)
-        logger.info(
-            "%s: %d queries in %.1f s", name, len(queries), time.perf_counter() - started
-        )
+        logger.info("%s: %d queries in %.1f s", name, len(queries), time.perf_counter() - started)
     return ranks
 
 
@@ -250,7 +246,7 @@ def main() -> None:
 
     queries = behaviour + csn
     text, rows = table(group_queries(queries, args.split), all_ranks)
-    print(text)  # noqa: T201 - a report script: the table is its output
+    print(text)
     if args.json_out:
         args.json_out.write_text(json.dumps(rows, indent=1) + "\n")
     if args.ranks_out:
