@@ -182,6 +182,8 @@ class LocalEmbedder:
         return out
 
     def _token_ids(self, texts: Sequence[str], max_length: int | None = None) -> list[list[int]]:
+        if not texts:
+            return []  # the tokenizer fails on an empty batch
         if self._config.do_lower_case:
             texts = [t.lower() for t in texts]
         truncate = max_length is not None

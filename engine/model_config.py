@@ -118,11 +118,12 @@ def read_model_config(folder: Path) -> ModelConfig:
     else:
         pooling, include_prompt = (_default_pooling(model_type), True)
 
-    st_config = _read_json(transformer_dir / "sentence_bert_config.json") or {}
+    st_config = _read_dict(transformer_dir / "sentence_bert_config.json")
     if not st_config and transformer_dir != folder:
-        st_config = _read_json(folder / "sentence_bert_config.json") or {}
-    st_top = _read_json(folder / "config_sentence_transformers.json") or {}
-    prompts = st_top.get("prompts") or {}
+        st_config = _read_dict(folder / "sentence_bert_config.json")
+    prompts = _read_dict(folder / "config_sentence_transformers.json").get("prompts") or {}
+    if not isinstance(prompts, dict):
+        raise KenningError(f"Unreadable prompts in {folder / 'config_sentence_transformers.json'}")
     return ModelConfig(
         folder=folder,
         transformer_dir=transformer_dir,
@@ -180,6 +181,15 @@ def _read_pooling(pooling_dir: Path) -> tuple[tuple[PoolingMode, ...], bool]:
     return tuple(modes), bool(data.get("include_prompt", True))
 
 
+def _read_dict(path: Path) -> dict:
+    data = _read_json(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise KenningError(f"Unreadable model file {path}: expected a JSON object")
+    return data
+
+
 def _hf_config(transformer_dir: Path) -> dict:
     hf = _read_json(transformer_dir / "config.json")
     if not isinstance(hf, dict):
@@ -199,8 +209,7 @@ def _hidden_size(hf: dict) -> int | None:
 
 
 def _padding_side(transformer_dir: Path) -> str | None:
-    tok_config = _read_json(transformer_dir / "tokenizer_config.json") or {}
-    side = tok_config.get("padding_side") if isinstance(tok_config, dict) else None
+    side = _read_dict(transformer_dir / "tokenizer_config.json").get("padding_side")
     return side if side in ("left", "right") else None
 
 
