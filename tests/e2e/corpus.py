@@ -59,7 +59,7 @@ class TokenBucket:
             return True
         return False
 ''',
-    "web/src/debounce.js": '''\
+    "web/src/debounce.js": """\
 // Delay calling fn until the user has stopped typing for `wait` milliseconds.
 export function debounce(fn, wait) {
   let timer = null;
@@ -68,8 +68,8 @@ export function debounce(fn, wait) {
     timer = setTimeout(() => fn.apply(this, args), wait);
   };
 }
-''',
-    "web/src/format.js": '''\
+""",
+    "web/src/format.js": """\
 // Turn a byte count into a human readable size such as "3.2 MB".
 export function formatBytes(bytes) {
   const units = ["B", "KB", "MB", "GB", "TB"];
@@ -80,16 +80,16 @@ export function formatBytes(bytes) {
   }
   return `${bytes.toFixed(1)} ${units[i]}`;
 }
-''',
-    "web/src/validate.ts": '''\
+""",
+    "web/src/validate.ts": """\
 const EMAIL = /^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$/;
 
 // Check that an e-mail address looks well formed before we submit the sign-up form.
 export function isValidEmail(address: string): boolean {
   return EMAIL.test(address.trim());
 }
-''',
-    "server/shutdown.go": '''\
+""",
+    "server/shutdown.go": """\
 package server
 
 import (
@@ -105,8 +105,8 @@ type Server struct {
 func (s *Server) Shutdown(ctx context.Context) error {
 \treturn s.http.Shutdown(ctx)
 }
-''',
-    "algo/src/distance.rs": '''\
+""",
+    "algo/src/distance.rs": """\
 /// Number of single-character insertions, deletions or substitutions between two strings.
 pub fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -121,8 +121,8 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
     }
     prev[b.len()]
 }
-''',
-    "auth/src/PasswordHasher.java": '''\
+""",
+    "auth/src/PasswordHasher.java": """\
 package auth;
 
 import java.security.MessageDigest;
@@ -140,8 +140,8 @@ public class PasswordHasher {
         return digest.digest(password.getBytes("UTF-8"));
     }
 }
-''',
-    "lib/list.c": '''\
+""",
+    "lib/list.c": """\
 #include <stddef.h>
 
 struct node { int value; struct node *next; };
@@ -157,8 +157,8 @@ struct node *reverse_list(struct node *head) {
     }
     return prev;
 }
-''',
-    "ops/backup.sh": '''\
+""",
+    "ops/backup.sh": """\
 #!/usr/bin/env bash
 # Archive the home directory into a compressed tarball and remove archives older than a week.
 make_backup() {
@@ -166,7 +166,7 @@ make_backup() {
   tar -czf "$target" "$HOME"
   find /backups -name 'home-*.tar.gz' -mtime +7 -delete
 }
-''',
+""",
     "README.md": """\
 # Orbit
 
@@ -187,21 +187,26 @@ lock file in the library folder, then start Orbit again.
 
 # (query, file, symbol or heading/page the answer must carry)
 QUERIES: list[tuple[str, str, str | None]] = [
-    ("where do we try the upload again after it fails", "backend/uploads.py",
-     "UploadClient.send_with_retries"),
+    # A small class is one chunk, so a query about its method lands on the class.
+    ("where do we try the upload again after it fails", "backend/uploads.py", "UploadClient"),
     ("load options from a config file", "backend/settings.py", "read_settings"),
     ("limit how many requests are allowed each second", "backend/throttle.py", "TokenBucket"),
-    ("wait until the user stops typing before running the callback", "web/src/debounce.js",
-     "debounce"),
+    (
+        "wait until the user stops typing before running the callback",
+        "web/src/debounce.js",
+        "debounce",
+    ),
     ("show file sizes in megabytes for people", "web/src/format.js", "formatBytes"),
     ("check that an email address is well formed", "web/src/validate.ts", "isValidEmail"),
     ("stop the web server gracefully", "server/shutdown.go", "Server.Shutdown"),
     ("edit distance between two words", "algo/src/distance.rs", "levenshtein"),
-    ("salt and hash user passwords", "auth/src/PasswordHasher.java",
-     "PasswordHasher.hashPassword"),
+    ("salt and hash user passwords", "auth/src/PasswordHasher.java", "PasswordHasher"),
     ("reverse a linked list", "lib/list.c", "reverse_list"),
-    ("compress the home folder into an archive and delete old backups", "ops/backup.sh",
-     "make_backup"),
+    (
+        "compress the home folder into an archive and delete old backups",
+        "ops/backup.sh",
+        "make_backup",
+    ),
     ("what to do when the catalogue database is locked", "README.md", None),
     ("how much did sales grow in europe last quarter", "reports/q3.pdf", None),
     ("how many days of paid holiday do employees get", "handbook/policies.docx", None),
