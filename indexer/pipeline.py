@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import KenningError, ModelMismatchError
+from engine.errors import IndexDamagedError, KenningError, ModelMismatchError
 from engine.search import load_or_build_vectors
-from engine.store import FileRecord, NewChunk, Store
+from engine.store import DB_NAME, FileRecord, NewChunk, Store
 from engine.types import Chunk, Embedder
 from engine.vector_index import VectorIndex
 from indexer.chunking import CHUNKER_VERSION, ChunkingContext, SkipFile, chunk_file
@@ -163,7 +163,7 @@ class Pipeline:
         self.options = options or IndexOptions()
         self._notice = on_notice or (lambda msg: log.warning("%s", msg))
         self.token_budget = max(32, min(embedder.max_tokens, self.options.chunk_tokens))
-        self.store = Store.open(self.data_dir)
+        self.store = _open_or_replace(self.data_dir, self._notice)
         self.embedded_texts = 0  # texts sent to the model since this pipeline was created
         self._prepare_model()
         vectors = load_or_build_vectors(self.store, self.data_dir, save=True)
@@ -553,6 +553,26 @@ class Pipeline:
         """Save the vector index when it changed and the save interval has passed."""
         if self.vectors.dirty and time.monotonic() - self._last_save > self.options.save_interval_s:
             self._save_vectors()
+
+
+def _open_or_replace(data_dir: Path, notice: Callable[[str], None]) -> Store:
+    """Open the store; a damaged database is moved aside (kept for inspection) and rebuilt."""
+    try:
+        return Store.open(data_dir)
+    except IndexDamagedError as exc:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        moved = []
+        for suffix in ("", "-wal", "-shm"):
+            path = data_dir / (DB_NAME + suffix)
+            if path.exists():
+                target = path.with_name(f"{path.name}.damaged-{stamp}")
+                path.rename(target)
+                moved.append(target)
+        notice(
+            f"The index database was damaged ({exc}); moved it to {moved[0]} and "
+            "started a full re-index."
+        )
+        return Store.open(data_dir)
 
 
 def _unchanged(record: FileRecord | None, found: DiscoveredFile) -> bool:

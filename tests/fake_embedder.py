@@ -17,7 +17,7 @@ _WORD = re.compile(r"[A-Za-z]+|\d+|[^\W\d_]", re.UNICODE)
 
 
 class HashingEmbedder:
-    def __init__(self, dim: int = 64, model_id: str = "test/hashing", max_tokens: int = 128):
+    def __init__(self, dim: int = 1024, model_id: str = "test/hashing", max_tokens: int = 128):
         self._dim = dim
         self._model_id = model_id
         self._max_tokens = max_tokens
@@ -35,9 +35,12 @@ class HashingEmbedder:
         return [len(_WORD.findall(t)) + 2 for t in texts]
 
     def _vector(self, text: str) -> np.ndarray:
+        # The "File: ..." header line is left out: with a vocabulary this crude, path words
+        # would outweigh the body of every short chunk.
+        text = "\n".join(line for line in text.splitlines() if not line.startswith("File: "))
         vec = np.zeros(self._dim, dtype=np.float32)
         for word in _WORD.findall(text.lower()):
-            h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
+            h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
             vec[h % self._dim] += 1.0
         vec[0] += 1e-3  # never the zero vector
         return vec / np.linalg.norm(vec)

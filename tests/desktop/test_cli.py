@@ -41,8 +41,9 @@ def indexed(tmp_path_factory):
 @pytest.mark.model
 def test_search_json_shape(indexed):
     root, data_dir = indexed
-    out = kenning("search", "edit distance between two words", "--json", "--limit", "3",
-                  data_dir=data_dir)
+    out = kenning(
+        "search", "edit distance between two words", "--json", "--limit", "3", data_dir=data_dir
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert len(lines) == 1
@@ -50,8 +51,16 @@ def test_search_json_shape(indexed):
     assert obj["query"] == "edit distance between two words"
     assert len(obj["results"]) == 3
     first = obj["results"][0]
-    assert set(first) == {"path", "start_line", "end_line", "score", "kind", "language",
-                          "symbol", "snippet"}
+    assert set(first) == {
+        "path",
+        "start_line",
+        "end_line",
+        "score",
+        "kind",
+        "language",
+        "symbol",
+        "snippet",
+    }
     assert first["path"] == str(root / "algo/src/distance.rs")
     assert first["symbol"] == "levenshtein" and first["language"] == "rust"
     assert first["kind"] == "code" and 1 <= first["start_line"] <= first["end_line"]
@@ -64,8 +73,9 @@ def test_queries_file_prints_one_line_per_query_in_order(indexed, tmp_path):
     queries = ["reverse a linked list", "", "salt and hash passwords", "check an email address"]
     qfile = tmp_path / "q.txt"
     qfile.write_text("\n".join(queries) + "\n")
-    out = kenning("search", "--queries-file", str(qfile), "--json", "--limit", "2",
-                  data_dir=data_dir)
+    out = kenning(
+        "search", "--queries-file", str(qfile), "--json", "--limit", "2", data_dir=data_dir
+    )
     assert out.returncode == 0, out.stderr
     objs = [json.loads(line) for line in out.stdout.splitlines()]
     assert [o["query"] for o in objs] == [q for q in queries if q]
@@ -75,8 +85,9 @@ def test_queries_file_prints_one_line_per_query_in_order(indexed, tmp_path):
 @pytest.mark.model
 def test_filters_and_modes(indexed):
     _, data_dir = indexed
-    out = kenning("search", "retry", "--json", "--mode", "lexical", "--lang", "python",
-                  data_dir=data_dir)
+    out = kenning(
+        "search", "retry", "--json", "--mode", "lexical", "--lang", "python", data_dir=data_dir
+    )
     results = json.loads(out.stdout)["results"]
     assert results and all(r["language"] == "python" for r in results)
     out = kenning("search", "database locked", "--json", "--kind", "text", data_dir=data_dir)

@@ -57,6 +57,14 @@ def data_dir(tmp_path):
     return tmp_path / "data"
 
 
+def _index_once(data_dir, emb, root):
+    p = Pipeline(data_dir, emb)
+    try:
+        return p.index([root])
+    finally:
+        p.close()
+
+
 def _paths(searcher, query, **kw):
     return [(Path(r.path).name, r.symbol) for r in searcher.search(query, **kw)]
 
@@ -70,18 +78,18 @@ def test_index_then_search_all_modes(tree, data_dir):
     s = Searcher(data_dir, emb)
     try:
         for mode in ("lexical", "semantic", "hybrid"):
-            hits = _paths(s, "retry failed uploads backoff", mode=mode, limit=3)
+            hits = _paths(s, "retrying with exponential backoff", mode=mode, limit=3)
             assert hits[0] == ("uploads.py", "upload_with_retries"), mode
         hits = s.search("blue green deploy", mode="lexical", filters=SearchFilters(kind="text"))
         assert hits and hits[0].path.endswith("notes.md") and hits[0].symbol == "Notes > Deployment"
-        assert hits[0].start_line >= 3
+        assert (hits[0].start_line, hits[0].end_line) == (1, 5)
     finally:
         s.close()
 
 
 def test_second_run_is_a_no_op(tree, data_dir):
     emb = HashingEmbedder()
-    Pipeline(data_dir, emb).index([tree])
+    _index_once(data_dir, emb, tree)
     before = len(emb.documents_embedded)
     p = Pipeline(data_dir, emb)
     report = p.index([tree])
@@ -99,7 +107,7 @@ def test_editing_one_function_reembeds_only_that_function(tree, data_dir):
     path.write_text(path.read_text().replace("% 65521\n    return", "% 65521\n    return int"))
     report = p.update_paths([path])
     p.close()
-    new = emb.documents_embedded[len(before):]
+    new = emb.documents_embedded[len(before) :]
     assert report.files_indexed == 1
     assert len(new) == 1 and "Symbol: checksum" in new[0]
 
@@ -165,30 +173,35 @@ def test_interrupted_run_resumes_without_redoing_finished_files(tmp_path, data_d
     root.mkdir()
     for i in range(12):
         (root / f"m{i}.py").write_text(f"def function_{i}(value):\n    return value * {i}\n")
-    emb = HashingEmbedder()
     cancel = threading.Event()
 
-    def stop_after_five(progress):
-        if progress.files_done >= 5:
-            cancel.set()
+    class StopsAfterFive(HashingEmbedder):
+        def embed_documents(self, texts):
+            out = super().embed_documents(texts)
+            if len(self.documents_embedded) >= 5:
+                cancel.set()  # as if the user quit while the fifth group was embedding
+            return out
 
+    emb = StopsAfterFive()
     p = Pipeline(data_dir, emb, options=IndexOptions(group_chunks=1))
-    first = p.index([root], on_progress=stop_after_five, cancel=cancel)
+    first = p.index([root], cancel=cancel)
     p.close()
-    assert first.cancelled and 0 < first.files_indexed < 12
+    assert first.cancelled and first.files_indexed == 5
     done_first = len(emb.documents_embedded)
     p = Pipeline(data_dir, emb, options=IndexOptions(group_chunks=1))
     second = p.index([root])
     p.close()
     assert second.files_indexed == 12 - first.files_indexed
     assert len(emb.documents_embedded) - done_first == second.chunks_embedded
-    assert {t.split("\n")[0] for t in emb.documents_embedded} == {f"File: m{i}.py" for i in range(12)}
+    assert {t.split("\n")[0] for t in emb.documents_embedded} == {
+        f"File: m{i}.py" for i in range(12)
+    }
 
 
 def test_model_change_reembeds_everything_with_a_notice(tree, data_dir):
-    Pipeline(data_dir, HashingEmbedder()).index([tree])
+    _index_once(data_dir, HashingEmbedder(), tree)
     notices = []
-    other = HashingEmbedder(dim=32, model_id="test/other")
+    other = HashingEmbedder(dim=512, model_id="test/other")
     p = Pipeline(data_dir, other, on_notice=notices.append)
     report = p.index([tree])
     p.close()
@@ -213,7 +226,10 @@ def test_missing_vector_file_is_rebuilt_from_the_store(tree, data_dir):
         s.close()
     store = Store.open(data_dir)
     try:
-        assert VectorIndex.load(data_dir, model=emb.model_id, dim=emb.dim, generation=store.generation) is None
+        assert (
+            VectorIndex.load(data_dir, model=emb.model_id, dim=emb.dim, generation=store.generation)
+            is None
+        )
     finally:
         store.close()
 
@@ -252,6 +268,21 @@ def test_bad_roots_are_clear_errors(tmp_path, data_dir):
 def test_search_with_a_different_model_is_refused(tree, data_dir):
     from engine.errors import ModelMismatchError
 
-    Pipeline(data_dir, HashingEmbedder()).index([tree])
+    _index_once(data_dir, HashingEmbedder(), tree)
     with pytest.raises(ModelMismatchError, match="test/hashing"):
         Searcher(data_dir, HashingEmbedder(dim=16, model_id="test/other"))
+
+
+def test_damaged_database_is_moved_aside_and_rebuilt(tree, data_dir):
+    emb = HashingEmbedder()
+    _index_once(data_dir, emb, tree)
+    (data_dir / "index.sqlite3").write_bytes(b"garbage" * 1000)
+    for extra in ("index.sqlite3-wal", "index.sqlite3-shm"):
+        (data_dir / extra).unlink(missing_ok=True)
+    notices = []
+    p = Pipeline(data_dir, emb, on_notice=notices.append)
+    report = p.index([tree])
+    p.close()
+    assert any("damaged" in n for n in notices)
+    assert list(data_dir.glob("index.sqlite3.damaged-*"))
+    assert report.files_indexed == 2
