@@ -57,6 +57,7 @@ COMMON_LANGUAGES = (
     "python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp", "csharp",
     "ruby", "php", "bash", "markdown", "text", "rst", "pdf", "docx",
 )  # fmt: skip
+PENDING_NOTE = "finding semantic matches…"
 SHORTCUT_HELP = (
     "Enter opens in your editor · Ctrl+Enter shows it in the file manager · "
     "Ctrl+Shift+C copies path:line · Esc hides"
@@ -101,6 +102,7 @@ class SearchWindow(QMainWindow):
         self._indexed_files = 0
         self._busy_note = ""
         self._last_outcome: QueryOutcome | None = None
+        self._runner_note = ""
 
         self.query = QLineEdit(self)
         self.query.setObjectName("searchField")
@@ -385,9 +387,17 @@ class SearchWindow(QMainWindow):
             self.table.scrollTo(self.model.index(row, 0))
         else:
             self.preview.show_message("")
-        note = outcome.note or ("" if outcome.final else "finding semantic matches…")
-        self.statusBar().showMessage(note, 0 if note else 1)
+        self._show_runner_note(outcome.note or ("" if outcome.final else PENDING_NOTE))
         self._update_message()
+
+    def _show_runner_note(self, note: str) -> None:
+        # Replace or clear only the runner's own note, never an error shown meanwhile.
+        bar = self.statusBar()
+        if note:
+            bar.showMessage(note)
+        elif bar.currentMessage() == self._runner_note:
+            bar.clearMessage()
+        self._runner_note = note
 
     def _on_failed(self, generation: int, message: str) -> None:
         if generation == self.runner.generation:
@@ -395,7 +405,7 @@ class SearchWindow(QMainWindow):
 
     def _on_semantic_pending(self, pending: bool) -> None:
         if pending:
-            self.statusBar().showMessage("finding semantic matches…")
+            self._show_runner_note(PENDING_NOTE)
 
     def _update_message(self) -> None:
         query = self.query.text().strip()
