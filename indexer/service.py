@@ -1,8 +1,9 @@
 """The background indexer a long-running front end (the desktop app) stands on.
 
 One worker thread owns the model and the :class:`~indexer.pipeline.Pipeline` (so the store has
-one writer). It loads the model without blocking the caller, reconciles every folder with the
-disk (changes made while the app was closed), then follows the :class:`FolderWatcher`.
+one writer). It loads the model without blocking the caller, starts a :class:`FolderWatcher`,
+reconciles every folder with the disk (changes made while the app was closed), then follows
+the watcher's batches of changed paths.
 Commands from other threads only change a little shared state under a condition; the worker
 turns that state into pipeline runs, merging what piled up while it was busy.
 
@@ -104,6 +105,7 @@ class IndexService:
         self._restart_watcher = False
         self._retry_load = False
         self._paused = False
+        self._started = False
         self._stopping = False
         self._cancel = threading.Event()
         self._watcher: FolderWatcher | None = None
@@ -117,10 +119,15 @@ class IndexService:
 
     # ------------------------------------------------------------------ commands (any thread)
     def start(self) -> None:
-        """Start the worker: load the model, reconcile every folder, then watch them."""
+        """Start the worker: load the model, watch the folders, reconcile them with the disk.
+
+        Watching starts before the reconcile, so no change falls between the two. A service
+        runs once: after :meth:`stop`, make a new one.
+        """
         with self._cond:
-            if self._thread.is_alive() or self._stopping:
+            if self._started or self._stopping:
                 return
+            self._started = True
             self._to_index = set(self._roots)
         self._thread.start()
 

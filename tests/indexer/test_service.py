@@ -6,6 +6,7 @@ store itself; nothing sleeps, and no assertion is about how long something took.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -332,8 +333,6 @@ def test_stop_during_a_storm_returns_in_time_and_leaves_no_thread(tree, data_dir
     service = IndexService(
         data_dir, HashingEmbedder, [tree], listener=listener, quiet_s=0.05, max_delay_s=0.3
     )
-    service.start()
-    listener.wait_idle_after(0)
     stop_writing = threading.Event()
     written = [0]
 
@@ -346,16 +345,22 @@ def test_stop_during_a_storm_returns_in_time_and_leaves_no_thread(tree, data_dir
             written[0] += 1
 
     writer = threading.Thread(target=storm, name="test-storm")
-    writer.start()
     try:
+        service.start()
+        listener.wait_idle_after(0)
+        writer.start()
         # Stop while the service is busy with the storm, not before it started on it.
         assert listener.wait(
-            lambda s: written[0] >= 1500 and len(s.finished) >= 2 and s.state == "indexing"
-        )
-        assert service.stop(5.0)
+            lambda s: written[0] >= 1000 and len(s.finished) >= 2 and s.state == "indexing",
+            timeout=180,
+        ), (written[0], len(listener.finished), listener.states[-3:])
+        stopped = service.stop(5.0)
     finally:
         stop_writing.set()
-        writer.join(WAIT)
+        if writer.is_alive():
+            writer.join(WAIT)
+        service.stop(5.0)
+    assert stopped
     assert listener.state == "stopped"
     assert set(threading.enumerate()) == baseline
 
@@ -476,8 +481,11 @@ def test_the_real_offline_model_end_to_end(tree, data_dir, run_service):
     from engine.embedders import load_embedder
 
     listener = Listener()
-    service = run_service([tree], listener, make_embedder=lambda: load_embedder("offline"))
+    # A partial of the real factory: its on_notice keyword is filled in by the service.
+    make = functools.partial(load_embedder, "offline")
+    service = run_service([tree], listener, make_embedder=make)
     listener.wait_idle_after(0)
+    assert listener.problems == []
     searcher = Searcher(data_dir, service.embedder, vectors=service.vectors)
     try:
         hits = searcher.search("retry an upload that failed", mode="semantic", limit=3)
