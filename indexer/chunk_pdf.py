@@ -116,19 +116,21 @@ def _decrypt_with_empty_password(reader: Any) -> None:
 class _Line:
     y: float | None
     text: str
+    size: float = 0.0  # the font's height on the page, in the same units as y
 
 
 def _page_paragraphs(page: Any) -> list[str]:
     """The page's text lines, grouped into paragraphs by vertical gaps."""
     lines: list[_Line] = [_Line(None, "")]
 
-    def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+    def visit(text: str, cm: list[float], tm: list[float], _font: object, font_size: float) -> None:
         parts = text.split("\n")
         for i, part in enumerate(parts):
             if i:
                 lines.append(_Line(None, ""))
             if part.strip() and lines[-1].y is None:
                 lines[-1].y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                lines[-1].size = abs(font_size * tm[3] * cm[3])
             lines[-1].text += part
 
     page.extract_text(visitor_text=visit)
@@ -138,8 +140,13 @@ def _page_paragraphs(page: Any) -> list[str]:
         for a, b in itertools.pairwise(kept)
         if a.y is not None and b.y is not None and a.y > b.y
     ]
-    # The lower quartile is the line spacing: gaps between paragraphs are the minority.
-    usual = sorted(steps)[len(steps) // 4] if steps else None
+    if len(steps) >= 3:
+        # The lower quartile is the line spacing: gaps between paragraphs are the minority.
+        usual: float | None = sorted(steps)[len(steps) // 4]
+    else:
+        # Too few lines to tell: typesetters set lines about 1.2 font sizes apart.
+        sizes = sorted(line.size for line in kept if line.size > 0)
+        usual = 1.2 * sizes[len(sizes) // 2] if sizes else None
 
     paragraphs: list[list[str]] = []
     previous: _Line | None = None

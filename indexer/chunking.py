@@ -45,10 +45,11 @@ class ChunkingContext:
     count_tokens: CountTokens
 
 
-# A word piece of at most six letters, a short run of digits, or any other single
-# non-space character (punctuation, CJK ideographs, emoji): close to what subword
-# tokenizers do, and on the high side for English prose, which keeps budgets safe.
-_APPROX_TOKEN = re.compile(r"[^\W\d_]{1,6}|\d{1,3}|[^\w\s]|_", re.UNICODE)
+# One token per CJK character (as subword tokenizers roughly do), a piece of at most six
+# other letters, a short run of digits, or any other single non-space character: close to
+# what subword tokenizers do, and on the high side for English prose, which keeps budgets safe.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_APPROX_TOKEN = re.compile(rf"[{_CJK}]|[^\W\d_{_CJK}]{{1,6}}|\d{{1,3}}|[^\w\s]|_")
 
 
 def approx_count_tokens(texts: list[str]) -> list[int]:

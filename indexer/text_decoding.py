@@ -92,16 +92,17 @@ def _bomless_utf16(sample: bytes) -> str | None:
 
 
 def _mostly_utf8(data: bytes) -> bool:
-    """True when valid multi-byte UTF-8 characters outnumber the undecodable bytes.
+    """True when the bytes look like UTF-8 with some damage rather than an 8-bit encoding.
 
     A UTF-8 file with a few damaged bytes keeps its accents and symbols; a cp1252 or
-    latin-1 file has no valid multi-byte sequences at all (or only by accident).
+    latin-1 file has no valid multi-byte sequences at all, or only by accident (``Ã©``),
+    next to many undecodable bytes.
     """
     decoded = data.decode("utf-8", errors="replace")
     bad = decoded.count("\ufffd")
     ascii_chars = len(decoded.encode("ascii", errors="ignore"))
     good = len(decoded) - ascii_chars - bad
-    return good > bad
+    return good > 0 and bad <= 4 * good
 
 
 def _looks_binary(sample: str) -> bool:

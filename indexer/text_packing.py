@@ -12,7 +12,7 @@ returned, and re-split until it fits: the contract is that nothing is ever trunc
 
 from __future__ import annotations
 
-import itertools
+import math
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
@@ -29,8 +29,12 @@ _SAFETY_TOKENS = 2
 _MIN_BODY_TOKENS = 8
 _MAX_VERIFY_ROUNDS = 12
 
-# Ever finer places to cut a span that is too long: lines, sentences, words, characters.
-_LEVEL_LINES, _LEVEL_SENTENCES, _LEVEL_WORDS, _LEVEL_CHARS = range(4)
+# Windows are cut from an estimate; aiming under the budget means the verifying count
+# rarely sends one back. Neighbours share up to this fraction of a window.
+_TARGET_FRACTION = 0.85
+_OVERLAP_FRACTION = 0.1
+# Blocks longer than this are estimated from samples instead of counted whole.
+_EXACT_COUNT_CHARS = 24_000
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；])")
 _WHITESPACE = re.compile(r"\s+")
 _NEWLINE = re.compile(r"\n")
@@ -137,18 +141,22 @@ class _Packer:
         self.header_tokens = dict(zip(symbols, counts, strict=True))
 
         blocks = [(section, b) for section in sections for b in section.blocks]
-        block_tokens = self.count([self.source[s:e] for _, (s, e) in blocks])
+        # Huge blocks are not counted whole: they are cut from a sampled rate and only the
+        # final chunks are counted, so a 5 MB one-line file is tokenized about once.
+        short = [(s, e) for _, (s, e) in blocks if e - s <= _EXACT_COUNT_CHARS]
+        short_counts = iter(self.count([self.source[s:e] for s, e in short]))
         spans: list[_Span] = []
         units: list[tuple[int, int, int]] = []
         current: Section | None = None
-        for (section, (start, end)), tokens in zip(blocks, block_tokens, strict=True):
+        for section, (start, end) in blocks:
             if section is not current:
                 if current is not None:
                     spans.extend(self._greedy(current.symbol, units))
                 current, units = section, []
             budget = self.budget_for(section.symbol)
-            if tokens > budget:
-                units.extend(self.split(start, end, budget, _LEVEL_LINES))
+            tokens = next(short_counts) if end - start <= _EXACT_COUNT_CHARS else None
+            if tokens is None or tokens > budget:
+                units.extend(self.split(start, end, budget, tokens))
             else:
                 units.append((start, end, tokens))
         if current is not None:
@@ -157,59 +165,69 @@ class _Packer:
 
     def _greedy(self, symbol: str | None, units: list[tuple[int, int, int]]) -> list[_Span]:
         budget = self.budget_for(symbol)
-        return [_Span(symbol, s, e) for s, e, _ in _pack_units(units, budget, overlap=False)]
+        return [_Span(symbol, s, e) for s, e, _ in _pack_units(units, budget)]
 
-    def split(self, start: int, end: int, budget: int, level: int) -> list[tuple[int, int, int]]:
-        """Cut ``source[start:end]`` into pieces of at most ``budget`` tokens (estimated).
+    def split(
+        self, start: int, end: int, budget: int, total: int | None = None
+    ) -> list[tuple[int, int, int]]:
+        """Cut ``source[start:end]`` into pieces of about ``budget`` tokens, estimated.
 
-        Neighbouring pieces share one small unit (a line or sentence) so a thought cut in
-        two can still be found from either side.
+        Counting is the expensive part, so the span is never counted word by word: a count
+        of the span (or of a sample, for huge spans) gives a tokens-per-character rate, and
+        windows are cut a little under the budget at the best boundary near their end (line,
+        then sentence, then space, else anywhere). ``_verified`` counts the final chunks and
+        sends a window the estimate got wrong back here with its own measured count.
+        Neighbouring windows overlap by a line or a sentence when one is close, so a thought
+        cut in two is findable from either side.
         """
-        if level >= _LEVEL_CHARS:
-            return self._split_chars(start, end, budget)
-        bounds = _cut_points(self.source, start, end, level)
-        if len(bounds) <= 2:
-            return self.split(start, end, budget, level + 1)
-        pieces = list(itertools.pairwise(bounds))
-        counts = self.count([self.source[s:e] for s, e in pieces])
-        units: list[tuple[int, int, int]] = []
-        for (s, e), tokens in zip(pieces, counts, strict=True):
-            if tokens > budget:
-                units.extend(self.split(s, e, budget, level + 1))
+        length = end - start
+        if total is None:
+            if length <= _EXACT_COUNT_CHARS:
+                total = self.count([self.source[start:end]])[0]
             else:
-                units.append((s, e, tokens))
-        return _pack_units(units, budget, overlap=True)
+                total = self._sampled_total(start, end)
+        if total <= budget or length <= 1:
+            return [(start, end, total)]
+        rate = total / length
+        return [
+            (s, e, math.ceil((e - s) * rate))
+            for s, e in _windows(self.source, start, end, budget, total)
+        ]
 
-    def _split_chars(self, start: int, end: int, budget: int) -> list[tuple[int, int, int]]:
-        """Last resort for a run with no spaces or punctuation (minified data, CJK, base64)."""
-        total = self.count([self.source[start:end]])[0]
-        width = max(1, int((end - start) * budget / max(total, 1) * 0.9))
-        while True:
-            windows = [(s, min(s + width, end)) for s in range(start, end, width)]
-            counts = self.count([self.source[s:e] for s, e in windows])
-            worst = max(counts)
-            if worst <= budget or width == 1:
-                return [(s, e, c) for (s, e), c in zip(windows, counts, strict=True)]
-            width = max(1, min(width - 1, int(width * budget / worst * 0.9)))
+    def _sampled_total(self, start: int, end: int) -> int:
+        """Estimate a huge span's tokens from samples at its start, middle and end."""
+        size = _EXACT_COUNT_CHARS // 3
+        middle = start + (end - start) // 2
+        samples = [(start, start + size), (middle, middle + size), (end - size, end)]
+        counted = sum(self.count([self.source[s:e] for s, e in samples]))
+        return math.ceil(counted / (3 * size) * (end - start))
 
     def _verified(self, spans: list[_Span]) -> list[_Span]:
-        """Count every final embed text for real; re-split those over the limit until none is."""
+        """Count every final embed text for real; re-split those over the limit until none is.
+
+        Only spans not yet counted are counted in each round, so a file whose estimate was
+        off in one region does not pay for re-counting the rest.
+        """
+        pending: list[tuple[_Span, int | None]] = [(span, None) for span in spans]
         for _ in range(_MAX_VERIFY_ROUNDS):
-            spans = [span for span in (self._trimmed(span) for span in spans) if span]
-            texts = [self.embed_text(span) for span in spans]
-            counts = self.count(texts)
-            if all(c <= self.max_tokens for c in counts):
-                return spans
-            fixed: list[_Span] = []
-            for span, tokens in zip(spans, counts, strict=True):
+            trimmed = [(t, known) for span, known in pending if (t := self._trimmed(span))]
+            unknown = [span for span, known in trimmed if known is None]
+            counted = iter(self.count([self.embed_text(span) for span in unknown]))
+            measured = [
+                (span, known if known is not None else next(counted)) for span, known in trimmed
+            ]
+            if all(tokens <= self.max_tokens for _, tokens in measured):
+                return [span for span, _ in measured]
+            pending = []
+            for span, tokens in measured:
                 if tokens <= self.max_tokens:
-                    fixed.append(span)
+                    pending.append((span, tokens))
                     continue
+                # Cut again from the measured count: the estimate it was cut from was wrong.
                 budget = self.budget_for(span.symbol)
-                tighter = max(1, budget - (tokens - self.max_tokens) - _SAFETY_TOKENS)
-                for s, e, _ in self.split(span.start, span.end, tighter, _LEVEL_LINES):
-                    fixed.append(_Span(span.symbol, s, e))
-            spans = fixed
+                body = max(tokens - self.header_tokens[span.symbol], budget + 1)
+                for s, e, _ in self.split(span.start, span.end, budget, body):
+                    pending.append((_Span(span.symbol, s, e), None))
         raise SkipFile("could not cut the text into pieces that fit the model's input")
 
     def _trimmed(self, span: _Span) -> _Span | None:
@@ -224,22 +242,55 @@ class _Packer:
         return embed_text_for(self.rel_path, span.symbol, self.source[span.start : span.end])
 
 
-def _cut_points(source: str, start: int, end: int, level: int) -> list[int]:
-    """Offsets where ``source[start:end]`` may be cut at this level, including both ends."""
-    pattern = {_LEVEL_LINES: _NEWLINE, _LEVEL_SENTENCES: _SENTENCE_END, _LEVEL_WORDS: _WHITESPACE}[
-        level
-    ]
-    points = [start]
-    for match in pattern.finditer(source, start, end):
-        if start < match.end() < end:
-            points.append(match.end())
-    points.append(end)
-    return points
+def _windows(source: str, start: int, end: int, budget: int, total: int) -> list[tuple[int, int]]:
+    """Windows of about ``budget`` tokens at ``total / (end - start)`` tokens per character."""
+    width = max(1, min(end - start - 1, int((end - start) * budget / total * _TARGET_FRACTION)))
+    overlap = int(width * _OVERLAP_FRACTION)
+    windows: list[tuple[int, int]] = []
+    position = start
+    while position < end:
+        limit = position + width
+        if limit >= end:
+            windows.append((position, end))
+            break
+        cut = _last_boundary(source, position + width // 2, limit)
+        windows.append((position, cut))
+        position = _first_boundary(source, max(position + 1, cut - overlap), cut)
+    return windows
 
 
-def _pack_units(
-    units: list[tuple[int, int, int]], budget: int, *, overlap: bool
-) -> list[tuple[int, int, int]]:
+def _last_boundary(source: str, low: int, high: int) -> int:
+    """The offset after the last line end, sentence end or space in ``[low, high)``."""
+    newline = source.rfind("\n", low, high)
+    if newline >= 0:
+        return newline + 1
+    last = None
+    for last in _SENTENCE_END.finditer(source, low, high):  # noqa: B007 - we want the last
+        pass
+    if last is not None and last.end() > low:
+        return last.end()
+    space = max(source.rfind(" ", low, high), source.rfind("\t", low, high))
+    return space + 1 if space >= 0 else high
+
+
+def _first_boundary(source: str, low: int, high: int) -> int:
+    """Where the next window starts: the first line, sentence or word start in ``[low, high)``.
+
+    The text from there to ``high`` is repeated (the overlap); ``high`` means none.
+    """
+    newline = source.find("\n", low, high)
+    if 0 <= newline < high - 1:
+        return newline + 1
+    sentence = _SENTENCE_END.search(source, low, high)
+    if sentence is not None and sentence.end() < high:
+        return sentence.end()
+    space = _WHITESPACE.search(source, low, high)
+    if space is not None and space.end() < high:
+        return space.end()
+    return high
+
+
+def _pack_units(units: list[tuple[int, int, int]], budget: int) -> list[tuple[int, int, int]]:
     """Greedily join consecutive ``(start, end, tokens)`` units up to ``budget`` tokens."""
     pieces: list[tuple[int, int, int]] = []
     i, n = 0, len(units)
@@ -249,17 +300,7 @@ def _pack_units(
             j += 1
             total += 1 + units[j][2]
         pieces.append((units[i][0], units[j][1], total))
-        if j + 1 >= n:
-            break
-        # Repeat the last unit at the start of the next piece when it is small and the next
-        # piece still gains a new unit; otherwise no overlap (and always progress).
-        repeat = (
-            overlap
-            and j > i
-            and units[j][2] <= budget // 4
-            and units[j][2] + 1 + units[j + 1][2] <= budget
-        )
-        i = j if repeat else j + 1
+        i = j + 1
     return pieces
 
 

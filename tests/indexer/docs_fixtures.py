@@ -82,7 +82,7 @@ def make_pdf(
         )
         page[NameObject("/Rotate")] = NumberObject(0)
     for title, page_index in outline:
-        writer.add_outline_item(title, page_index)
+        writer.add_outline_item(title=title, page_number=page_index)
     if password is not None:
         writer.encrypt(user_password=password, owner_password=password, algorithm="RC4-128")
     with path.open("wb") as handle:
