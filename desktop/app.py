@@ -14,12 +14,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -484,14 +485,51 @@ def _apply_cli_overrides(
     return dataclasses.replace(settings, **changes) if changes else settings
 
 
+def broken_qt_binding() -> str | None:
+    """A one-line reason when the installed PySide6 cannot run this app, else None.
+
+    PySide6 6.12.0 drops a reference to ``None`` on every call that returns nothing when it
+    runs on Python 3.11 (None is only immortal from 3.12 on), so the app would abort with
+    "none_dealloc" after some thousands of Qt calls.
+    """
+    import PySide6
+
+    if sys.version_info < (3, 12) and PySide6.__version__ == "6.12.0":
+        return (
+            "PySide6 6.12.0 crashes on Python 3.11; install another version: "
+            "pip install 'PySide6-Essentials>=6.6,!=6.12.0'"
+        )
+    return None
+
+
+def _quit_on_signals(qt_app: QApplication) -> QTimer:
+    """Quit cleanly on Ctrl+C or SIGTERM: Python runs signal handlers only between
+    bytecodes, so a timer wakes the interpreter while Qt's loop waits."""
+
+    def handler(_signum: int, _frame: object) -> None:
+        qt_app.quit()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    timer = QTimer()
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+    return timer
+
+
 def run_app(argv: list[str]) -> int:
     """Start the desktop app (``kenning`` with no subcommand); returns the exit status."""
     from desktop.cli_common import data_dir_from
 
+    broken = broken_qt_binding()
+    if broken:
+        log.error("%s", broken)
+        return 2
     args = _parse(argv)
     data_dir = data_dir_from(args)
     qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "kenning"])
     assert isinstance(qt_app, QApplication)
+    wake = _quit_on_signals(qt_app)
     qt_app.setApplicationName("Kenning")
     qt_app.setDesktopFileName("io.github.kenning.Kenning")
     qt_app.setWindowIcon(app_icon())
@@ -526,6 +564,7 @@ def run_app(argv: list[str]) -> int:
             log.warning("some background work did not stop in time")
         return int(code)
     finally:
+        wake.stop()
         restore_hooks()
         instance.close()
 

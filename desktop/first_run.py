@@ -174,6 +174,7 @@ class ModelPage(QWizardPage):
         self.bar.setRange(0, 0)
         self.bar.show()
         self.status.setText("Getting Qwen3-Embedding-0.6B…")
+        # A thread runs once, so every attempt (a retry too) gets a new download.
         self.download = ModelDownload(self._resolver, None, self)
         self.download.progress.connect(self._on_progress)
         self.download.finished.connect(self._on_finished)
