@@ -128,7 +128,8 @@ BINARY_SUFFIXES = frozenset(
         ".swp", ".swo", ".DS_Store", ".lnk", ".crx", ".blend", ".fbx", ".glb", ".stl",
     }
 )  # fmt: skip
-_BINARY_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db"})
+# ".git" as a file is a worktree/submodule pointer, not content.
+_BINARY_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db", ".git"})
 # Generated text that only adds noise to results.
 _GENERATED_NAMES = frozenset(
     {
@@ -177,7 +178,11 @@ def excluded_dir_reason(name: str, parent_name: str = "") -> str | None:
     """Why a folder called ``name`` (inside ``parent_name``) is never entered, if it is not."""
     if name in DEFAULT_EXCLUDED_DIRS or name.endswith(_EXCLUDED_DIR_SUFFIXES):
         return f"excluded folder: {name}"
-    if name in SECRET_DIRS or (parent_name, name) in _SECRET_DIR_PAIRS:
+    if (
+        name in SECRET_DIRS
+        or (parent_name, name) in _SECRET_DIR_PAIRS
+        or name.lower().startswith(".env")  # a virtualenv (also caught by pyvenv.cfg) or secrets
+    ):
         return "secret folder"
     return None
 
@@ -614,6 +619,8 @@ def exclusion_reason(
     )
     if reason:
         return reason
+    if is_dir and any(os.path.exists(os.path.join(path_str, m)) for m in _ENV_MARKERS):
+        return "a virtualenv or cache folder"
     if os.path.islink(path_str) and options.follow_symlinks:
         reason = _secret_target_reason(os.path.realpath(path_str))
         if reason:

@@ -71,11 +71,15 @@ def test_default_excludes_are_silent(tmp_path: Path):
         "conda/lib/thing.py",
         "tagged/CACHEDIR.TAG",
         "tagged/data.txt",
+        "submodule/.git",
     ]:
         write(tmp_path, rel)
     write(tmp_path, "src/app.py")
     found, skipped = run(tmp_path)
     assert found == ["src/app.py"]
+    for path in tmp_path.rglob("*"):
+        if path.name not in ("src", "app.py", "submodule"):
+            assert exclusion_reason(path, tmp_path), path
     assert skipped == []
 
 
@@ -117,6 +121,7 @@ SECRETS = [
     ".docker/config.json",
     "deploy/terraform.tfstate",
     "nested/dir/.env.production",
+    ".envs/prod/db.txt",
 ]
 
 
