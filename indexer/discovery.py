@@ -331,6 +331,8 @@ def _ancestor_chain(root: str) -> _IgnoreChain:
     Indexing ``repo/src`` still honours ``repo/.gitignore``. If those rules ignore the root
     itself, the user chose it on purpose: they are dropped.
     """
+    if os.path.exists(os.path.join(root, ".git")):
+        return ()  # the root is a repository's top: git reads nothing above it
     folders = []
     current = root
     while True:

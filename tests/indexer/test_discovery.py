@@ -200,6 +200,10 @@ def test_gitignore_above_the_root_applies_inside_a_repository(tmp_path: Path):
     found, _ = run(repo / "src")
     assert found == ["a.py"]
     assert exclusion_reason(repo / "src/debug.log", repo / "src") is not None
+    # A root that is itself a repository (nested in another): outer rules stop, as in git.
+    write(repo, "inner/.git/HEAD")
+    write(repo, "inner/trace.log")
+    assert run(repo / "inner")[0] == ["trace.log"]
     # A root the repository ignores was chosen on purpose: its files are indexed.
     write(repo, "ignored_dir/b.py")
     found, _ = run(repo / "ignored_dir")
