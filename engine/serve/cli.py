@@ -16,6 +16,7 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -112,6 +113,7 @@ class _Hooks:
         data_dir = self.data_dir_from(args)
         given = args.token or os.environ.get(ENV_TOKEN)
         token = check_token(given) if given else load_or_create_token()
+        _check_port_free(args.host, args.port)  # before seconds of model loading
         embedder = self.embedder_from(args, default_model=_recorded_model(data_dir))
         config = ServeConfig(
             token=token,
@@ -157,6 +159,18 @@ class _Hooks:
 
         run_stdio(data_dir, embedder)
         return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # The server itself binds with SO_REUSEADDR; probe the same way so a port in
+        # TIME_WAIT from the last run is not reported as busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise KenningError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _serve_until_signalled(server: KenningServer) -> None:

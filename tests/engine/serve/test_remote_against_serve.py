@@ -141,3 +141,11 @@ def test_consistency_check_reports_a_dead_server(tmp_path):
     remote = RemoteEmbedder("http://127.0.0.1:9/v1", "m", max_retries=0, find_local_model=False)
     with pytest.raises(EmbeddingServerError, match="cannot reach the embedding server"):
         check_consistency(remote, cache_path=tmp_path / "c.json")
+
+
+def test_consistency_check_without_a_local_copy_is_unchecked(server, tmp_path):
+    remote = remote_for(server, "Qwen3-Embedding-tiny")
+    notices: list[str] = []
+    report = check_consistency(remote, cache_path=tmp_path / "c.json", on_notice=notices.append)
+    assert not report.checked and report.agrees and report.local_model is None
+    assert notices == []
