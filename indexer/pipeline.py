@@ -26,11 +26,20 @@ from engine.types import Chunk, Embedder
 from engine.vector_index import VectorIndex
 from indexer.chunking import CHUNKER_VERSION, ChunkingContext, SkipFile, chunk_file
 from indexer.discovery import (
+    DOCUMENT_SUFFIXES,
     DiscoveredFile,
     DiscoveryOptions,
+    RootUnavailableError,
     SkippedPath,
     discover,
     exclusion_reason,
+)
+from indexer.parse_worker import (
+    ParseCancelled,
+    ParseLimits,
+    ParserFailure,
+    ParseWorker,
+    WorkerUnavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -49,6 +58,10 @@ class IndexOptions:
     save_interval_s: float = 60.0
     # A different model than the index's: re-embed everything (True) or refuse (False).
     allow_model_change: bool = True
+    # Parsers run in a worker process under a deadline and a memory cap, so a file that
+    # crashes or hangs its parser costs that file, not the run; False parses in this process.
+    isolate_parsers: bool = True
+    parse_limits: ParseLimits = field(default_factory=ParseLimits)
 
 
 @dataclass
@@ -164,6 +177,10 @@ class Pipeline:
         self._notice = on_notice or (lambda msg: log.warning("%s", msg))
         self.token_budget = max(32, min(embedder.max_tokens, self.options.chunk_tokens))
         self.store = _open_or_replace(self.data_dir, self._notice)
+        self._parser = (
+            ParseWorker(self.options.parse_limits) if self.options.isolate_parsers else None
+        )
+        self._nested_noticed: set[Path] = set()
         self.embedded_texts = 0  # texts sent to the model since this pipeline was created
         self._prepare_model()
         vectors = load_or_build_vectors(self.store, self.data_dir, save=True)
@@ -196,9 +213,13 @@ class Pipeline:
             self.store.set_meta("chunker", chunker)
 
     def close(self) -> None:
-        if self.vectors.dirty:
-            self._save_vectors()
-        self.store.close()
+        try:
+            if self.vectors.dirty:
+                self._save_vectors()
+        finally:
+            if self._parser is not None:
+                self._parser.close()
+            self.store.close()
 
     # ------------------------------------------------------------ public API
     def index(
@@ -285,7 +306,9 @@ class Pipeline:
         for root in dict.fromkeys(out):
             outer = [r for r in registered if r != root and root.is_relative_to(r)]
             if outer:
-                self._notice(f"{root} is already indexed as part of {outer[0]}")
+                if root not in self._nested_noticed:
+                    self._nested_noticed.add(root)
+                    self._notice(f"{root} is already indexed as part of {outer[0]}")
                 root = outer[0]
             if root not in kept:
                 kept.append(root)
@@ -299,19 +322,25 @@ class Pipeline:
         seen: set[str] = set()
         skipped: list[SkippedPath] = []
         work = []
-        for found in discover(root, self.options.discovery, on_skip=skipped.append):
-            key = str(found.path)
-            seen.add(key)
-            record = known.get(key)
-            if _unchanged(record, found):
-                run.report.files_unchanged += 1
-                continue
-            work.append((folder_id, found, record))
-            if run.cancelled:
-                return work
+        try:
+            for found in discover(root, self.options.discovery, on_skip=skipped.append):
+                key = str(found.path)
+                seen.add(key)
+                record = known.get(key)
+                if _unchanged(record, found):
+                    run.report.files_unchanged += 1
+                    continue
+                work.append((folder_id, found, record))
+                if run.cancelled:
+                    return work
+        except RootUnavailableError as exc:
+            # An unplugged disk or unmounted share is not "every file was deleted": keep what
+            # the index holds for it until the folder is back or the user removes it.
+            self._notice(f"{exc}; keeping its index as it is")
+            return []
         with self.store.transaction():
             for skip in skipped:
-                key = str(skip.path)
+                key = _db_path(skip.path)
                 seen.add(key)
                 self._record_skip(folder_id, root, skip.path, skip.reason, known.get(key))
                 run.report.files_skipped += 1
@@ -349,7 +378,9 @@ class Pipeline:
             size=st.st_size,
             mtime_ns=st.st_mtime_ns,
         )
-        if found.size > self.options.discovery.max_file_bytes and not _is_document(path):
+        if found.size > self.options.discovery.max_file_bytes and (
+            path.suffix.lower() not in DOCUMENT_SUFFIXES
+        ):
             with self.store.transaction():
                 self._record_skip(folder_id, root, path, "larger than the size cap", record)
             run.report.files_skipped += 1
@@ -371,8 +402,8 @@ class Pipeline:
             self.vectors.delete(self.store.delete_chunks_of(record.id))
         self.store.record_file(
             folder_id=folder_id,
-            path=str(path),
-            rel_path=_rel(path, root),
+            path=_db_path(path),
+            rel_path=_db_path(Path(_rel(path, root))),
             size=size,
             mtime_ns=mtime,
             hash=None,
@@ -441,12 +472,19 @@ class Pipeline:
             count_tokens=self.embedder.count_tokens,
         )
         try:
-            chunks = chunk_file(path, data, ctx)
+            chunks = self._chunk(path, data, ctx, run)
         except SkipFile as skip:
             with self.store.transaction():
                 self._record_skip(folder_id, found.root, path, str(skip), record)
                 self.store.bump_generation()
             run.report.files_skipped += 1
+            return None
+        except ParseCancelled:
+            return None  # not recorded: the next run parses it again
+        except ParserFailure as exc:  # crashed, hung or out of memory in the worker
+            log.warning("parsing %s failed: %s", path, exc)
+            self._record_failure(folder_id, found, record, str(exc))
+            run.report.files_failed += 1
             return None
         except Exception as exc:  # a parser bug must cost one file, not the run
             log.exception("chunking %s failed", path)
@@ -456,6 +494,15 @@ class Pipeline:
         news = [NewChunk(c, _text_hash(c.embed_text)) for c in chunks]
         language = chunks[0].language if chunks else None
         return _Prepared(found, folder_id, content_hash, language, news)
+
+    def _chunk(self, path: Path, data: bytes, ctx: ChunkingContext, run: _Run) -> list[Chunk]:
+        if self._parser is not None:
+            try:
+                return self._parser.chunk(path, data, ctx, cancel=run.cancel)
+            except WorkerUnavailable as exc:
+                self._notice(f"Parsing files in the indexer itself: {exc}.")
+                self._parser = None
+        return chunk_file(path, data, ctx)
 
     def _record_failure(
         self, folder_id: int, found: DiscoveredFile, record: FileRecord | None, reason: str
@@ -601,5 +648,11 @@ def _rel(path: Path, root: Path) -> str:
         return path.name
 
 
-def _is_document(path: Path) -> bool:
-    return path.suffix.lower() in (".pdf", ".docx")
+def _db_path(path: Path) -> str:
+    """The path as stored: names that are not valid UTF-8 (surrogate escapes) are escaped."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return text
