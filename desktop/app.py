@@ -16,6 +16,7 @@ import dataclasses
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from engine.types import Embedder, SearchResult
 log = logging.getLogger(__name__)
 
 EmbedderFactory = Callable[..., Embedder]
+STATS_REFRESH_S = 3.0  # how often the status bar's counts follow a running index
 
 
 def embedder_factory(settings: Settings) -> EmbedderFactory:
@@ -151,6 +153,7 @@ class KenningApp(QObject):
         self._state = "stopped"
         self._told_hidden = False
         self._shut_down = False
+        self._stats_at = 0.0
         self.service = self._new_service()
         self._wire()
 
@@ -276,6 +279,10 @@ class KenningApp(QObject):
             fraction = done / total
         self.window.set_activity(text, fraction)
         self.tray.set_status(text)
+        # The pipeline commits as it goes: let the counts grow during a long first index.
+        now = time.monotonic()
+        if now - self._stats_at >= STATS_REFRESH_S:
+            self._refresh_stats()
 
     def _on_index_finished(self, report: Any, first_run: bool) -> None:
         self._refresh_stats()
@@ -303,6 +310,7 @@ class KenningApp(QObject):
     def _refresh_stats(self) -> None:
         from engine.store import DB_NAME, Store
 
+        self._stats_at = time.monotonic()
         if self._reader is None:
             if not (self.data_dir / DB_NAME).exists():
                 return

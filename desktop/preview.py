@@ -32,7 +32,14 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextFormat,
 )
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QPlainTextEdit,
+    QStackedWidget,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.types import SearchResult
 
@@ -190,11 +197,18 @@ class PreviewPane(QWidget):
         self.header.setTextFormat(Qt.TextFormat.PlainText)
         self.view = CodeView(self)
         self.view.setObjectName("previewPane")
+        self.placeholder = QLabel(self)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setEnabled(False)  # greyed: it is a hint, not content
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.header)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.stack, 1)
         dark = self.palette().base().color().lightness() < 128
         self._style: StyleMeta = get_style_by_name(style or ("one-dark" if dark else "default"))
         self._formats: dict[object, QTextCharFormat] = {}
@@ -215,12 +229,15 @@ class PreviewPane(QWidget):
         self._term_bg = QColor("#7a6400" if dark else "#ffe066")
 
     def show_message(self, text: str) -> None:
+        """No result to show: a hint instead of the code view."""
         self.current = None
         self.shown = None
         self.header.setText("")
         self.view.first_line = 1
         self.view.setExtraSelections([])
-        self.view.setPlainText(text)
+        self.view.clear()
+        self.placeholder.setText(text)
+        self.stack.setCurrentWidget(self.placeholder)
 
     def show_result(self, result: SearchResult, query: str = "") -> None:
         self.current = result
@@ -235,6 +252,7 @@ class PreviewPane(QWidget):
         note = "" if shown.from_file else "  (indexed text)"
         self.header.setText(f"{result.path}  ·  {lines}{symbol}{note}")
         self.view.first_line = shown.first_line
+        self.stack.setCurrentWidget(self.view)
         self._fill(result, shown)
         self._mark(shown, query_terms(query))
         self._scroll_to_chunk(shown)

@@ -428,7 +428,7 @@ class SearchWindow(QMainWindow):
                 "or type a name such as load_config.\n\n" + SHORTCUT_HELP
             )
             if self._busy_note:
-                text += f"\n\nIndexing: {self._busy_note}"
+                text += f"\n\n{self._busy_note}"
             self.preview.show_message("")
         else:
             last = self._last_outcome
@@ -436,7 +436,7 @@ class SearchWindow(QMainWindow):
             if last is not None and last.note:
                 text += f"\n\n{last.note.capitalize()}."
             if self._busy_note:
-                text += f"\n\nIndexing is still running ({self._busy_note}); try again soon."
+                text += f"\n\nThe index is not complete yet ({self._busy_note})."
             active = self._active_filter_text()
             if active:
                 text += f"\n\nFilters are on ({active}); clear them to search everything."
