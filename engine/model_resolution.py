@@ -96,7 +96,7 @@ def resolve_model(
         try:
             return ResolvedModel(_download(name, on_progress), name)
         except _DownloadFailed as err:
-            reason = f"not downloaded and the download failed ({err})"
+            reason = f"not downloaded and {err}"
 
     if name != DEFAULT_MODEL:
         raise KenningError(
@@ -236,7 +236,7 @@ def _download(repo_id: str, on_progress: ProgressCallback | None) -> Path:
     except RepositoryNotFoundError as err:
         raise KenningError(f"Model {repo_id} was not found on Hugging Face") from err
     except Exception as err:  # network stacks raise many types; all mean "cannot reach it"
-        raise _DownloadFailed(_one_line(err)) from err
+        raise _DownloadFailed(f"huggingface.co could not be reached ({_one_line(err)})") from err
 
     sizes = {s.rfilename: int(s.size or 0) for s in info.siblings or ()}
     wanted = files_to_fetch(sizes)
@@ -265,13 +265,13 @@ def _download(repo_id: str, on_progress: ProgressCallback | None) -> Path:
                     progress.poll()
         progress.finish()
     except Exception as err:  # see above: any failure here means the model is not on disk
-        raise _DownloadFailed(_one_line(err)) from err
+        raise _DownloadFailed(f"the download failed ({_one_line(err)})") from err
     finally:
         progress.close()
         if not bars_were_off:
             enable_progress_bars()
     if not is_complete_model_folder(folder):
-        raise _DownloadFailed(f"{repo_id} downloaded, but it is not a usable model folder")
+        raise _DownloadFailed("the downloaded files do not make a usable model folder")
     return folder
 
 
