@@ -270,10 +270,11 @@ def test_search_filters(server, tiny_embedder, indexed_data_dir, project_tree):
     status, body = search(server, {"query": "checksum", "filters": {"lang": "markdown"}})
     assert status == 200
     assert all(r["language"] == "markdown" for r in body["results"])
-    status, body = search(
-        server, {"query": "checksum", "filters": {"folder": str(project_tree / "src")}}
-    )
-    assert status == 200
+    # "folder" is an indexed root: the project gives results, another folder none.
+    status, body = search(server, {"query": "checksum", "filters": {"folder": str(project_tree)}})
+    assert status == 200 and body["results"]
+    status, body = search(server, {"query": "checksum", "filters": {"folder": "/elsewhere"}})
+    assert status == 200 and body["results"] == []
 
 
 @pytest.mark.parametrize(
