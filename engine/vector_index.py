@@ -12,13 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import mmap
 import os
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
+
+from engine.errors import KenningError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,97 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# hnswlib's file: a fixed header, the level-0 block (one record per element: neighbour count
+# and ids, vector, label), then per element a uint32 size and its upper-level link lists.
+_HNSW_HEADER = struct.Struct("<QQQQQQiIQQQdQ")
+_NO_ENTRY = 0xFFFFFFFF
+
+
+def check_hnsw_layout(path: Path, dim: int, *, count: int | None = None) -> str | None:
+    """Why ``path`` is not a well-formed hnswlib index of ``dim``-dim vectors, or None.
+
+    hnswlib's loader trusts its input: a truncated or crafted file can make it allocate
+    without bound or follow neighbour ids out of its arrays. Every size, count and neighbour
+    id is checked here first; hnswlib's writer does not check its writes either, so a save
+    checks its own output with this too (a full disk gives a short file, not an error).
+    """
+    try:
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size < _HNSW_HEADER.size:
+                return f"{size} bytes is shorter than the header"
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                return _check_layout(buf, size, dim, count)
+    except (OSError, ValueError) as exc:
+        return f"unreadable: {exc}"
+
+
+def _check_layout(buf: mmap.mmap, size: int, dim: int, count: int | None) -> str | None:
+    (offset0, capacity, n, per_element, label_at, data_at, max_level, entry, max_m, max_m0, m,
+     _mult, _ef) = _HNSW_HEADER.unpack_from(buf, 0)  # fmt: skip
+    links0 = max_m0 * 4 + 4
+    if not (2 <= m <= 4096 and max_m == m and max_m0 == 2 * m and offset0 == 0):
+        return f"implausible graph parameters (M={m}, maxM={max_m}, maxM0={max_m0})"
+    if (data_at, label_at, per_element) != (links0, links0 + 4 * dim, links0 + 4 * dim + 8):
+        return f"record layout does not match {dim}-dim vectors"
+    if count is not None and n != count:
+        return f"holds {n} elements, expected {count}"
+    # Capacity is what hnswlib allocates at load: bounded by what the elements justify.
+    if not n <= capacity <= 4 * n + 65536:
+        return f"implausible capacity {capacity} for {n} elements"
+    if n == 0:
+        if (max_level, entry) != (-1, _NO_ENTRY) or size != _HNSW_HEADER.size:
+            return "an empty index with an entry point or trailing data"
+        return None
+    if not (0 <= max_level <= 64 and entry < n):
+        return f"implausible top level {max_level} or entry point {entry}"
+    level0_end = _HNSW_HEADER.size + n * per_element
+    if size < level0_end:
+        return f"{size} bytes is shorter than its {n} elements need"
+    records = np.frombuffer(buf, dtype=np.uint8, count=n * per_element, offset=_HNSW_HEADER.size)
+    records = records.reshape(n, per_element)
+    reason = _check_links(records[:, :links0], max_m0, n)
+    if reason:
+        return f"level 0: {reason}"
+    links = max_m * 4 + 4
+    pos = level0_end
+    entry_level = 0
+    for element in range(n):
+        if pos + 4 > size:
+            return "the link lists are cut short"
+        (length,) = struct.unpack_from("<I", buf, pos)
+        pos += 4
+        if length == 0:
+            continue
+        levels, rest = divmod(length, links)
+        if rest or levels > max_level or pos + length > size:
+            return f"element {element} has a malformed link list"
+        block = np.frombuffer(buf, dtype=np.uint8, count=length, offset=pos)
+        reason = _check_links(block.reshape(levels, links), max_m, n)
+        if reason:
+            return f"element {element}: {reason}"
+        pos += length
+        if element == entry:
+            entry_level = levels
+    if pos != size:
+        return f"{size - pos} unexpected bytes after the link lists"
+    if entry_level != max_level:
+        return "the entry point is not on the top level"
+    return None
+
+
+def _check_links(rows: np.ndarray, max_links: int, n: int) -> str | None:
+    """Each row: a uint16 neighbour count, 2 flag bytes, then ``max_links`` uint32 ids."""
+    counts = rows[:, :2].copy().view("<u2")[:, 0]
+    if counts.size and int(counts.max()) > max_links:
+        return f"a node has {int(counts.max())} neighbours, more than {max_links}"
+    ids = rows[:, 4:].copy().view("<u4")
+    used = np.arange(max_links) < counts[:, None]
+    if used.any() and int(ids[used].max()) >= n:
+        return "a neighbour id points outside the index"
+    return None
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -151,11 +246,28 @@ class VectorIndex:
         directory.mkdir(parents=True, exist_ok=True)
         index_path = directory / INDEX_NAME
         tmp = directory / (INDEX_NAME + ".tmp")
+        try:
+            self._save(directory, index_path, tmp, model=model, generation=generation)
+        except OSError as exc:
+            for leftover in (tmp, directory / (HEADER_NAME + ".tmp")):
+                leftover.unlink(missing_ok=True)
+            raise KenningError(
+                f"could not save the vector index in {directory}: {exc.strerror or exc}"
+            ) from exc
+
+    def _save(
+        self, directory: Path, index_path: Path, tmp: Path, *, model: str, generation: int
+    ) -> None:
         with self._lock:
             self._index.save_index(str(tmp))
             live = self._live
+            elements = self._index.get_current_count()
         with tmp.open("rb+") as fh:
             os.fsync(fh.fileno())
+        # hnswlib ignores write errors: a full disk leaves a short file and no exception.
+        problem = check_hnsw_layout(tmp, self.dim, count=elements)
+        if problem is not None:
+            raise OSError(f"the written index is incomplete ({problem}); is the disk full?")
         header = {
             "format": FORMAT_VERSION,
             "model": model,
@@ -200,6 +312,13 @@ class VectorIndex:
             log.warning("vector index %s fails its checksum: moved aside, rebuilding", index_path)
             _move_aside(index_path, header_path)
             return None
+        problem = check_hnsw_layout(index_path, dim)
+        if problem is not None:
+            log.warning(
+                "vector index %s is malformed (%s): moved aside, rebuilding", index_path, problem
+            )
+            _move_aside(index_path, header_path)
+            return None
         import hnswlib
 
         self = cls.__new__(cls)
@@ -223,6 +342,10 @@ def _move_aside(*paths: Path) -> None:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for path in paths:
         if path.exists():
+            # Only the latest damaged copy is kept: the index is a rebuildable cache, and
+            # a machine that keeps crashing must not fill the disk with old copies of it.
+            for older in path.parent.glob(f"{path.name}.damaged-*"):
+                older.unlink(missing_ok=True)
             try:
                 path.rename(path.with_name(f"{path.name}.damaged-{stamp}"))
             except OSError as exc:
