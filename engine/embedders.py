@@ -12,7 +12,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.model_config import read_model_config
 from engine.model_resolution import (
     DEFAULT_MODEL,
     OFFLINE_MODEL_ID,
@@ -77,14 +76,9 @@ def load_embedder(
 
 
 def _fallback_dimensions(dimensions: int | None, resolved: ResolvedModel) -> int | None:
-    # A dimension chosen for Qwen3 (e.g. 512 of its 1024) may exceed the fallback model's size;
-    # the user asked for Qwen3's size, not for an error about a model they did not pick.
-    if not resolved.fell_back or dimensions is None:
-        return dimensions
-    full = read_model_config(resolved.path).hidden_size
-    if full is not None and dimensions > full:
-        logger.info(
-            "Ignoring dimensions=%d for the fallback model %s", dimensions, OFFLINE_MODEL_ID
-        )
+    # A Matryoshka size was chosen for Qwen3; MiniLM was not trained for truncation, so the
+    # fallback keeps its full width rather than a cut that only hurts its results.
+    if resolved.fell_back and dimensions is not None:
+        logger.info("Ignoring dimensions=%d for the fallback %s", dimensions, OFFLINE_MODEL_ID)
         return None
     return dimensions
