@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 EmbedderFactory = Callable[..., Embedder]
 STATS_REFRESH_S = 3.0  # how often the status bar's counts follow a running index
+LATE_STOP_S = 60.0  # after a slow quit, how long run_app still waits for the indexer
 
 
 def embedder_factory(settings: Settings) -> EmbedderFactory:
@@ -184,6 +185,7 @@ class KenningApp(QObject):
         w.health_requested.connect(self.show_health)
         w.settings_requested.connect(self.show_settings)
         w.quit_requested.connect(self.quit)
+        w.hidden_to_tray.connect(self._on_hidden_to_tray)
         t.show_requested.connect(w.bring_forward)
         t.reindex_requested.connect(self.reindex_all)
         t.pause_requested.connect(self.set_paused)
@@ -337,6 +339,12 @@ class KenningApp(QObject):
         if self.health is not None and self.health.isVisible():
             self.health.set_problems(self._reader.problem_files())
         self.stats_changed.emit()
+
+    def _on_hidden_to_tray(self) -> None:
+        # Say once where the app went, so closing the window is not mistaken for quitting.
+        if not self._told_hidden:
+            self._told_hidden = True
+            self.tray.notify("Kenning keeps running", "Click the tray icon to search again.")
 
     # ------------------------------------------------------------------ user commands
     def open_result(self, result: SearchResult) -> None:
@@ -569,7 +577,11 @@ def run_app(argv: list[str]) -> int:
         app.start(show=not args.hidden)
         code = qt_app.exec()
         if not app.shutdown():
-            log.warning("some background work did not stop in time")
+            # The window is gone already; give a long embedding batch time to end, because
+            # exiting with the model mid-call aborts the process instead of exiting cleanly.
+            log.warning("indexing is finishing its current batch before Kenning exits")
+            if not app.service.stop(LATE_STOP_S):
+                log.warning("the indexer did not stop within %.0f s", 5 + LATE_STOP_S)
         return int(code)
     finally:
         wake.stop()

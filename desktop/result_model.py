@@ -1,11 +1,22 @@
-"""The table model behind the result list: one row per :class:`SearchResult`."""
+"""The result list: a table model (one row per :class:`SearchResult`) and the delegate
+that draws a row as two lines: file name and symbol, then location, type and score."""
 
 from __future__ import annotations
 
 import os
 from pathlib import PurePath
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from engine.types import SearchResult
 
@@ -96,6 +107,78 @@ class ResultModel(QAbstractTableModel):
         if col == COL_SYMBOL:
             return res.symbol or ""
         if col == COL_TYPE:
-            kind = "code" if res.kind == "code" else "document"
+            kind = "code" if res.kind == "code" else "doc"
             return f"{res.language} · {kind}" if res.language else kind
         return f"{res.score:.3f}"
+
+
+class ResultDelegate(QStyledItemDelegate):
+    """Draws a result as two lines, so the file name and symbol are never squeezed out:
+
+    ``name.py  Symbol.path`` ................................ ``0.032``
+    ``folder/sub/name.py:42`` (dimmed) ................ ``python · code``
+    """
+
+    PADDING = 6
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        height = QFontMetrics(option.font).height()
+        return QSize(200, 2 * height + 2 * self.PADDING + 2)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        model = index.model()
+        cell = QStyleOptionViewItem(option)
+        self.initStyleOption(cell, index)
+        cell.text = ""
+        style = cell.widget.style() if cell.widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, cell, painter, cell.widget)
+
+        def text(column: int) -> str:
+            return str(model.data(index.siblingAtColumn(column)) or "")
+
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        group = QPalette.ColorGroup.Active
+        main = option.palette.color(
+            group, QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        )
+        dim = _mix(main, option.palette.color(group, QPalette.ColorRole.Base), 0.4)
+        rect = option.rect.adjusted(self.PADDING + 2, self.PADDING, -self.PADDING, -self.PADDING)
+        line = QFontMetrics(option.font).height()
+        top = QRect(rect.left(), rect.top(), rect.width(), line)
+        bottom = QRect(rect.left(), rect.top() + line + 2, rect.width(), line)
+        normal, bold = QFont(option.font), QFont(option.font)
+        bold.setBold(True)
+        painter.save()
+        # Right-hand column first, so the left texts know how much room they have.
+        score, kind = text(COL_SCORE), text(COL_TYPE)
+        fm = QFontMetrics(normal)
+        right_width = max(fm.horizontalAdvance(score), fm.horizontalAdvance(kind)) + 12
+        painter.setFont(normal)
+        painter.setPen(dim)
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(top, right, score)
+        painter.drawText(bottom, right, kind)
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        room = rect.width() - right_width
+        name = QFontMetrics(bold).elidedText(text(COL_FILE), Qt.TextElideMode.ElideMiddle, room)
+        painter.setFont(bold)
+        painter.setPen(main)
+        painter.drawText(top, left, name)
+        used = QFontMetrics(bold).horizontalAdvance(name) + 12
+        symbol = fm.elidedText(text(COL_SYMBOL), Qt.TextElideMode.ElideRight, room - used)
+        painter.setFont(normal)
+        painter.drawText(top.adjusted(used, 0, 0, 0), left, symbol)
+        location = fm.elidedText(text(COL_LOCATION), Qt.TextElideMode.ElideMiddle, room)
+        painter.setPen(dim)
+        painter.drawText(bottom, left, location)
+        painter.restore()
+
+
+def _mix(a: QColor, b: QColor, t: float) -> QColor:
+    """``a`` moved ``t`` of the way towards ``b`` (a dimmed text colour for any theme)."""
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * t),
+        round(a.green() + (b.green() - a.green()) * t),
+        round(a.blue() + (b.blue() - a.blue()) * t),
+    )

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -41,14 +40,7 @@ from PySide6.QtWidgets import (
 
 from desktop.preview import PreviewPane
 from desktop.query_runner import QueryOutcome, QueryRunner
-from desktop.result_model import (
-    COL_FILE,
-    COL_LOCATION,
-    COL_SCORE,
-    COL_SYMBOL,
-    COL_TYPE,
-    ResultModel,
-)
+from desktop.result_model import ResultDelegate, ResultModel
 from engine.types import SearchFilters, SearchMode, SearchResult
 
 log = logging.getLogger(__name__)
@@ -84,6 +76,7 @@ class SearchWindow(QMainWindow):
         health_requested(): the skipped/failed count in the status bar was clicked.
         settings_requested(): Settings from the window's menu.
         quit_requested(): Quit from the window's menu (or closing it without a tray).
+        hidden_to_tray(): the window was closed or Esc'd while a tray icon keeps the app.
     """
 
     open_requested = Signal(object)
@@ -91,11 +84,12 @@ class SearchWindow(QMainWindow):
     health_requested = Signal()
     settings_requested = Signal()
     quit_requested = Signal()
+    hidden_to_tray = Signal()
 
     def __init__(self, runner: QueryRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Kenning")
-        self.resize(1200, 720)
+        self.resize(1280, 760)
         self.runner = runner
         self.hide_to_tray = False  # the app sets it when a tray icon exists
         self._roots: list[str] = []
@@ -157,15 +151,12 @@ class SearchWindow(QMainWindow):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
-        header = self.table.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(COL_FILE, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(COL_LOCATION, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(COL_SYMBOL, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(COL_TYPE, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_SCORE, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setColumnWidth(COL_FILE, 170)
-        self.table.setColumnWidth(COL_SYMBOL, 170)
+        # One visible column drawn by ResultDelegate as two lines; the model keeps its
+        # columns for tooltips, copying and accessibility.
+        self.table.setItemDelegate(ResultDelegate(self.table))
+        self.table.setHeaderHidden(True)
+        for column in range(1, self.model.columnCount()):
+            self.table.setColumnHidden(column, True)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(self._on_double_click)
@@ -185,8 +176,9 @@ class SearchWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.stack)
         self.splitter.addWidget(self.preview)
-        self.splitter.setStretchFactor(0, 5)
-        self.splitter.setStretchFactor(1, 6)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([520, 740])
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -491,6 +483,7 @@ class SearchWindow(QMainWindow):
     def escape(self) -> None:
         if self.hide_to_tray:
             self.hide()
+            self.hidden_to_tray.emit()
         elif self.query.text():
             self.query.clear()
         else:
@@ -547,6 +540,7 @@ class SearchWindow(QMainWindow):
         if self.hide_to_tray:
             event.ignore()
             self.hide()
+            self.hidden_to_tray.emit()
         else:
             event.accept()
             self.quit_requested.emit()

@@ -66,8 +66,28 @@ def test_rows_show_what_the_user_needs(qtbot):
         model.index(0, c).data() for c in (COL_FILE, COL_LOCATION, COL_SYMBOL, COL_TYPE, COL_SCORE)
     ]
     assert row == ["config.py", "code/app/config.py:10", "Config.load", "python · code", "0.812"]
-    assert model.index(1, COL_TYPE).data() == "markdown · document"
+    assert model.index(1, COL_TYPE).data() == "markdown · doc"
     assert model.index(1, COL_SYMBOL).data() == ""
     assert model.index(1, 0).data(RESULT_ROLE).chunk_id == 2
     assert "lines 10–15" in model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
     assert model.result(5) is None
+
+
+def test_rows_are_drawn_as_two_lines(qtbot):
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QTreeView
+
+    from desktop.result_model import ResultDelegate
+
+    model = ResultModel()
+    model.set_results([result("/home/me/code/app/config.py")])
+    view = QTreeView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setItemDelegate(ResultDelegate(view))
+    view.resize(400, 200)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.sizeHintForRow(0) >= 2 * QFontMetrics(view.font()).height()
+    image = view.viewport().grab().toImage()  # paints every part of the row
+    assert not image.isNull()

@@ -42,7 +42,7 @@ def test_second_launch_defers_to_the_first_and_sigterm_quits_cleanly(qtbot, corp
         assert second.wait(timeout=60) == 0, second.stdout.read() if second.stdout else ""
         assert first.poll() is None  # still the one running
         first.send_signal(signal.SIGTERM)
-        assert first.wait(timeout=60) == 0
+        assert first.wait(timeout=120) == 0
     finally:
         if first.poll() is None:
             first.kill()
