@@ -51,8 +51,8 @@ def fresh_index(data_dir: Path, root: Path) -> Path:
     return data_dir
 
 
-def hashing_pipeline(data_dir: Path, **options: object) -> Pipeline:
-    return Pipeline(data_dir, HashingEmbedder(dim=64), options=IndexOptions(**options))
+def hashing_pipeline(data_dir: Path, *, dim: int = 64, **options: object) -> Pipeline:
+    return Pipeline(data_dir, HashingEmbedder(dim=dim), options=IndexOptions(**options))
 
 
 @pytest.fixture
