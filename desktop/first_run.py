@@ -198,6 +198,7 @@ class ModelPage(QWizardPage):
         self.bar.setValue(1)
         notice = getattr(resolved, "notice", None)
         if getattr(resolved, "fell_back", False):
+            self.bar.hide()  # nothing was downloaded: a full bar would say otherwise
             self.status.setText(
                 notice or "The default model is not available; using the bundled one."
             )

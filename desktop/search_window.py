@@ -362,7 +362,10 @@ class SearchWindow(QMainWindow):
         if last is not None and outcome.generation < last.generation:
             return
         self._last_outcome = outcome
-        keep = self.current_result()
+        # The same query refined (semantic hits merged, the index changed): stay on the row
+        # the user is looking at. A different query starts again at the best hit.
+        same_query = last is not None and last.request == outcome.request
+        keep = self.current_result() if same_query else None
         self.model.set_results(outcome.results)
         row = 0
         if keep is not None:

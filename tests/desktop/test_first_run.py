@@ -28,6 +28,7 @@ def test_folders_are_required_then_offline_fallback_is_explained(qtbot, tmp_path
     qtbot.waitUntil(page.isComplete, timeout=30000)
     assert page.resolved.fell_back
     assert "Using the bundled offline model" in page.status.text()
+    assert not page.bar.isVisible()
     result = wizard.result_settings()
     assert result.folders == [str(tmp_path.resolve())] and result.model == "default"
     assert wizard.shutdown()

@@ -9,7 +9,7 @@ from desktop.health_dialog import HealthDialog
 
 pytestmark = pytest.mark.gui
 
-ROWS = [
+ROWS = [  # in path order, as the dialog shows them
     ("/data/a.bin", "skipped", "binary file"),
     ("/data/big.log", "skipped", "larger than 5 MB"),
     ("/data/broken.pdf", "failed", "PDF could not be read: EOF marker not found"),
@@ -21,6 +21,7 @@ def test_lists_problems_with_reasons_and_filters(qtbot):
     qtbot.addWidget(dialog)
     dialog.set_problems(ROWS)
     assert dialog.proxy.rowCount() == 3
+    assert [dialog.proxy.index(r, 0).data() for r in range(3)] == [r[0] for r in ROWS]
     assert "3 file(s) not indexed: 1 failed, 2 skipped" in dialog.summary.text()
     dialog.filter.setText("pdf")
     assert dialog.proxy.rowCount() == 1

@@ -131,3 +131,18 @@ def test_status_bar_parts(qtbot, window):
         window.problems_button.click()
     assert format_eta(None) == "" and format_eta(42) == "42s left"
     assert format_eta(150) == "2 min left" and format_eta(3 * 3600 + 60) == "3 h 01 min left"
+
+
+def test_a_new_query_starts_at_the_top_a_refined_one_keeps_the_row(qtbot, window):
+    query = "checksum rows holiday"
+    qtbot.keyClicks(window.query, query)
+    qtbot.waitUntil(final_for(window, query), timeout=60000)
+    qtbot.keyClick(window.query, Qt.Key.Key_Down)
+    chosen = window.current_result()
+    window.runner.rerun()  # same query again, e.g. after the index changed
+    qtbot.waitUntil(lambda: window._last_outcome.generation == window.runner.generation)
+    qtbot.waitUntil(final_for(window, query), timeout=60000)
+    assert window.current_result() == chosen
+    qtbot.keyClicks(window.query, " trip")
+    qtbot.waitUntil(final_for(window, query + " trip"), timeout=60000)
+    assert window.table.currentIndex().row() == 0
