@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -39,6 +40,22 @@ def run_runner(data_dir: Path, root: Path) -> str:
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     return out
+
+
+def load_in_child(data_dir: Path) -> dict[str, object]:
+    """The saved vector index as a new process loads it (tests/reliability/load_vectors.py).
+
+    A loader crash (a segfault in hnswlib) fails the test instead of ending the test run.
+    """
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.reliability.load_vectors", str(data_dir)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, f"loading the vector index failed: {proc.stderr[-2000:]}"
+    return json.loads(proc.stdout)
 
 
 def fresh_index(data_dir: Path, root: Path) -> Path:

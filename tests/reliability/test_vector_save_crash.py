@@ -10,12 +10,10 @@ the test may mount, and a file-size limit (RLIMIT_FSIZE, same failure path) ever
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -27,7 +25,13 @@ from engine.errors import KenningError
 from engine.search import Searcher
 from engine.vector_index import HEADER_NAME, INDEX_NAME
 from tests.fake_embedder import HashingEmbedder
-from tests.reliability.conftest import REPO, fresh_index, hashing_pipeline, scaled, start_runner
+from tests.reliability.conftest import (
+    fresh_index,
+    hashing_pipeline,
+    load_in_child,
+    scaled,
+    start_runner,
+)
 from tests.reliability.corpus import write_corpus
 from tests.reliability.index_state import chunk_set, integrity_problems
 
@@ -43,19 +47,6 @@ class _TmpAppears(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if Path(str(event.src_path)).name == INDEX_NAME + ".tmp":
             self.seen.set()
-
-
-def load_in_child(data_dir: Path) -> dict[str, object]:
-    """The saved index as a new process loads it; a crash fails the test, not the run."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "tests.reliability.load_vectors", str(data_dir)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, f"loading the vector index failed: {proc.stderr[-2000:]}"
-    return json.loads(proc.stdout)
 
 
 def test_sigkill_during_vector_saves_never_leaves_a_torn_index_loaded(tmp_path):
