@@ -30,6 +30,11 @@ def retry_upload(client, path, attempts=3):
             return True
     return False
 PY
+cat > "$WORK/src/config.rs" <<'RS'
+pub fn parse_config(text: &str) -> Config {
+    Config::from(text)
+}
+RS
 cat > "$WORK/src/kitchen.md" <<'MD'
 # Kitchen notes
 
@@ -59,6 +64,14 @@ bare "$EXE" search "retry_upload" --mode lexical --json --data-dir "$WORK/data" 
     > "$WORK/lexical.json" || fail "lexical search"
 [ "$(first_path "$WORK/lexical.json")" = "$WORK/src/upload.py" ] \
     || fail "lexical search: $(cat "$WORK/lexical.json")"
+
+echo "smoke: tree-sitter grammars (a symbol name comes only from a parsed definition)"
+bare "$EXE" search "parse_config" --mode lexical --json --data-dir "$WORK/data" \
+    > "$WORK/rust.json" || fail "lexical search"
+grep -q '"language": "rust", "symbol": "parse_config"' "$WORK/rust.json" \
+    || fail "rust grammar: $(cat "$WORK/rust.json")"
+grep -q '"symbol": "retry_upload"' "$WORK/lexical.json" \
+    || fail "python grammar: $(cat "$WORK/lexical.json")"
 
 echo "smoke: semantic search (bundled model; the query shares no word with the document)"
 bare "$EXE" search "how do I bake bread" --mode semantic --json --data-dir "$WORK/data" \
@@ -103,5 +116,6 @@ kill -0 "$GUI_PID" 2> /dev/null || fail "desktop app exited: $(cat "$WORK/gui.lo
 kill "$GUI_PID"
 wait "$GUI_PID" 2> /dev/null || true
 GUI_PID=""
+if [ -s "$WORK/gui.log" ]; then sed 's/^/smoke: desktop app said: /' "$WORK/gui.log"; fi
 
 echo "smoke: OK ($BUNDLE, $(du -sh "$BUNDLE" | cut -f1))"
