@@ -42,8 +42,13 @@ def load_kenning_embedder(**kwargs: object) -> object:
 
 
 def corpus_files(root: Path = EVAL_CORPUS) -> list[Path]:
+    """Code and documents under ``root`` (tool caches and configs left out)."""
     return sorted(
-        p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".js", ".md", ".rst")
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and p.suffix in (".py", ".js", ".md", ".rst")
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
 
 

@@ -83,7 +83,7 @@ def make_root(subset: str) -> Path:
     for part in parts:
         target = root / part.relative_to(EVAL_CORPUS)
         if part.is_dir():
-            shutil.copytree(part, target, ignore=shutil.ignore_patterns("ruff.toml"))
+            shutil.copytree(part, target, ignore=shutil.ignore_patterns("ruff.toml", ".ruff_cache"))
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(part, target)

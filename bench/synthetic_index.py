@@ -29,10 +29,11 @@ NOISE_SIGMA = 0.0247  # per dimension: |noise| ~ 0.48, so cosine to the source ~
 
 def corpus_texts() -> list[tuple[str, str | None, int, int, str]]:
     """(rel_path, symbol, start, end, text) for every BM25-baseline unit of the corpus."""
+    from bench.common import corpus_files
     from eval.bm25 import baseline_units
 
     texts = []
-    for path in sorted(p for p in EVAL_CORPUS.rglob("*") if p.is_file() and p.suffix != ".toml"):
+    for path in corpus_files(EVAL_CORPUS):
         rel = path.relative_to(EVAL_CORPUS).as_posix()
         lines = path.read_text("utf-8").splitlines()
         for unit in baseline_units(EVAL_CORPUS, rel):

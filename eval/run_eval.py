@@ -63,7 +63,9 @@ def load_queries(name: str) -> list[Query]:
 
 # ----------------------------------------------------------------------------- corpora
 def _corpus_files() -> list[Path]:
-    return sorted(p for p in CORPUS_DIR.rglob("*") if p.is_file() and p.name != "ruff.toml")
+    """The snapshot's files as listed in its manifest (tool caches beside them don't count)."""
+    manifest = json.loads((EVAL_DIR / "corpus_manifest.json").read_text("utf-8"))
+    return [CORPUS_DIR / rel for rel in sorted(manifest)]
 
 
 def _corpus_digest() -> str:
