@@ -55,6 +55,7 @@ def embedder_from(
             server_model=args.server_model or args.model or default_model,
             api_key=api_key,
             dimensions=args.dimensions,
+            on_notice=_notice,
         )
     return load_embedder(
         args.model or default_model,
@@ -316,17 +317,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_optional(sub: argparse._SubParsersAction) -> None:
     """Subcommands whose modules register themselves (serve, mcp, install-desktop)."""
-    import importlib
+    from desktop.desktop_integration import register_cli as register_desktop
+    from engine.serve.cli import register_cli as register_serve
 
-    for module_name in ("engine.serve.cli", "desktop.desktop_integration"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            log.debug("%s unavailable: %s", module_name, exc)
-            continue
-        register = getattr(module, "register_cli", None)
-        if register is not None:
-            register(sub)
+    # The engine may not import desktop/, so the shared options are handed in.
+    register_serve(
+        sub,
+        add_common_options=add_common_options,
+        data_dir_from=data_dir_from,
+        embedder_from=embedder_from,
+    )
+    register_desktop(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

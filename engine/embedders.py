@@ -50,13 +50,18 @@ def load_embedder(
     """
     if server_url:
         from engine.remote_embedder import RemoteEmbedder
+        from engine.serve.consistency import check_consistency
 
-        return RemoteEmbedder(
+        remote = RemoteEmbedder(
             server_url,
             server_model or model or DEFAULT_MODEL,
             api_key=api_key or os.environ.get(API_KEY_ENV) or None,
             dimensions=dimensions,
         )
+        # Servers are known to differ on Qwen3 pooling and padding: compare a few fixed texts
+        # with the same model run locally (when it is on disk), and fail fast when it is down.
+        check_consistency(remote, on_notice=on_notice or (lambda m: logger.warning("%s", m)))
+        return remote
 
     resolved = resolve_model(model, on_progress=on_progress)
     if resolved.notice:

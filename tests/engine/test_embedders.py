@@ -59,15 +59,30 @@ def test_explicit_model_that_cannot_be_had_is_an_error():
         load_embedder("someone/missing")
 
 
-def test_server_url_builds_a_remote_embedder(monkeypatch: pytest.MonkeyPatch):
+def test_server_url_builds_a_checked_remote_embedder(monkeypatch: pytest.MonkeyPatch):
     from engine.remote_embedder import RemoteEmbedder
+    from tests.engine.test_remote_embedder import FakeServer
 
     monkeypatch.setenv("KENNING_API_KEY", "from-env")
-    emb = load_embedder(server_url="http://127.0.0.1:9/v1", server_model="served-model")
-    assert isinstance(emb, RemoteEmbedder)
-    assert emb.model_id == "served-model" and emb.device == "remote"
-    # Constructing it contacts nothing; the key from the environment is what it will send.
-    assert emb._client.headers["Authorization"] == "Bearer from-env"
-    explicit = load_embedder(server_url="http://127.0.0.1:9/v1", api_key="given")
-    assert explicit.model_id == DEFAULT_MODEL
-    assert explicit._client.headers["Authorization"] == "Bearer given"
+    server = FakeServer()
+    server.thread.start()
+    try:
+        emb = load_embedder(server_url=server.url, server_model="served-model")
+        assert isinstance(emb, RemoteEmbedder)
+        assert emb.model_id == "served-model" and emb.device == "remote"
+        assert emb._client.headers["Authorization"] == "Bearer from-env"
+        # The connect-time check already talked to the server, with the key.
+        assert server.headers and server.headers[0]["Authorization"] == "Bearer from-env"
+        explicit = load_embedder(server_url=server.url, api_key="given")
+        assert explicit.model_id == DEFAULT_MODEL
+        assert explicit._client.headers["Authorization"] == "Bearer given"
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
+
+
+def test_a_dead_server_fails_at_load_time_naming_it():
+    from engine.errors import EmbeddingServerError
+
+    with pytest.raises(EmbeddingServerError, match=r"127\.0\.0\.1:9"):
+        load_embedder(server_url="http://127.0.0.1:9/v1", server_model="served-model")
