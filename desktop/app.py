@@ -422,6 +422,7 @@ class KenningApp(QObject):
         self.service.start()
 
     def quit(self) -> None:
+        self.window.prepare_to_quit()
         app = QApplication.instance()
         if app is not None:
             app.quit()
@@ -443,8 +444,7 @@ class KenningApp(QObject):
         if self.instance is not None:
             self.instance.close()
         self.tray.close()
-        self.window.hide_to_tray = False
-        self.window.quit_requested.disconnect(self.quit)
+        self.window.prepare_to_quit()
         self.window.hide()
         return stopped
 

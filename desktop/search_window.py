@@ -97,6 +97,7 @@ class SearchWindow(QMainWindow):
         self._busy_note = ""
         self._last_outcome: QueryOutcome | None = None
         self._runner_note = ""
+        self._quitting = False
 
         self.query = QLineEdit(self)
         self.query.setObjectName("searchField")
@@ -539,11 +540,21 @@ class SearchWindow(QMainWindow):
         )
         self.table.scrollTo(self.model.index(row, 0))
 
+    def prepare_to_quit(self) -> None:
+        """The app is quitting: the next close event closes instead of hiding to the tray.
+
+        Qt 6 sends every window a close event when the application quits; without this a
+        window that hides to the tray would say "still running" while the app exits.
+        """
+        self._quitting = True
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.hide_to_tray:
+        if self.hide_to_tray and not self._quitting:
             event.ignore()
             self.hide()
             self.hidden_to_tray.emit()
-        else:
-            event.accept()
+            return
+        event.accept()
+        if not self._quitting:
+            self._quitting = True
             self.quit_requested.emit()

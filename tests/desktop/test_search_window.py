@@ -146,3 +146,14 @@ def test_a_new_query_starts_at_the_top_a_refined_one_keeps_the_row(qtbot, window
     qtbot.keyClicks(window.query, " trip")
     qtbot.waitUntil(final_for(window, query + " trip"), timeout=60000)
     assert window.table.currentIndex().row() == 0
+
+
+def test_quitting_closes_instead_of_hiding_to_the_tray(qtbot, window):
+    window.hide_to_tray = True
+    with qtbot.assertNotEmitted(window.quit_requested):
+        window.close()  # the user closes it: it goes to the tray
+    assert not window.isVisible()
+    window.bring_forward()
+    window.prepare_to_quit()
+    with qtbot.assertNotEmitted(window.hidden_to_tray):
+        assert window.close()  # the app quits: Qt closes every window; this one accepts
