@@ -153,6 +153,7 @@ class Store:
             if readonly:
                 store._check_schema()
             else:
+                store._check_structure()
                 store._create_or_migrate()
         except sqlite3.DatabaseError as exc:
             raise IndexDamagedError(f"the index database {db_path} is damaged: {exc}") from exc
@@ -160,6 +161,15 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    def _check_structure(self) -> None:
+        """The writer checks every page once at open (a few tenths of a second per 100k
+        chunks): damage that no statement of the indexer reads would otherwise only show as
+        failing searches, while the writer can still move the file aside and rebuild."""
+        problems = [row[0] for row in self.conn.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            # quick_check's report spans lines; the user's notice is one.
+            raise sqlite3.DatabaseError(" ".join("; ".join(problems).split())[:300])
 
     def _check_schema(self) -> None:
         version = self.get_meta("schema_version")

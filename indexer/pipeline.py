@@ -8,9 +8,11 @@ chunks whose text was embedded before (same model, dimension and text) reuse the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -23,7 +25,7 @@ from engine.errors import IndexDamagedError, KenningError, ModelMismatchError
 from engine.search import load_or_build_vectors
 from engine.store import DB_NAME, FileRecord, NewChunk, Store
 from engine.types import Chunk, Embedder
-from engine.vector_index import VectorIndex
+from engine.vector_index import HEADER_NAME, INDEX_NAME, VectorIndex
 from indexer.chunking import CHUNKER_VERSION, ChunkingContext, SkipFile, chunk_file
 from indexer.discovery import (
     DOCUMENT_SUFFIXES,
@@ -182,8 +184,14 @@ class Pipeline:
         )
         self._nested_noticed: set[Path] = set()
         self.embedded_texts = 0  # texts sent to the model since this pipeline was created
-        self._prepare_model()
-        vectors = load_or_build_vectors(self.store, self.data_dir, save=True)
+        try:
+            self._prepare_model()
+            vectors = load_or_build_vectors(self.store, self.data_dir, save=True)
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                raise
+            self._replace_damaged_store(exc)
+            vectors = load_or_build_vectors(self.store, self.data_dir, save=True)
         self.vectors: VectorIndex = vectors or VectorIndex(embedder.dim)
         self._last_save = time.monotonic()
 
@@ -212,6 +220,20 @@ class Pipeline:
             self.store.set_meta("dim", str(dim))
             self.store.set_meta("chunker", chunker)
 
+    def _replace_damaged_store(self, exc: sqlite3.DatabaseError) -> list[Path]:
+        """Damage found in use: move the database aside, start afresh; the folders to redo."""
+        try:
+            known = [Path(p) for _, p in self.store.folders()]
+        except sqlite3.DatabaseError:
+            known = []  # the folders table itself is damaged: the callers' roots remain
+        with contextlib.suppress(sqlite3.Error):
+            self.store.close()
+        self.store = _replace_damaged(self.data_dir, exc, self._notice)
+        self._prepare_model()
+        # The old vectors' labels are the damaged store's chunk ids: never to be reused.
+        self.vectors = VectorIndex(self.embedder.dim)
+        return [p for p in known if p.is_dir()]
+
     def close(self) -> None:
         try:
             if self.vectors.dirty:
@@ -230,6 +252,21 @@ class Pipeline:
         cancel: threading.Event | None = None,
     ) -> IndexReport:
         """Add ``roots`` (folders) and bring the index in line with what is on disk."""
+        roots = list(roots)
+        try:
+            return self._index(roots, on_progress, cancel)
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                raise
+            known = self._replace_damaged_store(exc)
+            return self._index([*known, *roots], on_progress, cancel)
+
+    def _index(
+        self,
+        roots: Iterable[Path],
+        on_progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> IndexReport:
         roots = self._normalise_roots(roots)
         run = _Run(on_progress, cancel)
         work: list[tuple[int, DiscoveredFile, FileRecord | None]] = []
@@ -253,6 +290,20 @@ class Pipeline:
         cancel: threading.Event | None = None,
     ) -> IndexReport:
         """Re-check paths that changed on disk (created, modified, deleted, moved)."""
+        paths = list(paths)
+        try:
+            return self._update_paths(paths, on_progress, cancel)
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                raise
+            return self._index(self._replace_damaged_store(exc), on_progress, cancel)
+
+    def _update_paths(
+        self,
+        paths: Iterable[Path],
+        on_progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> IndexReport:
         run = _Run(on_progress, cancel)
         folders = [(fid, Path(p)) for fid, p in self.store.folders()]
         work: list[tuple[int, DiscoveredFile, FileRecord | None]] = []
@@ -607,19 +658,30 @@ def _open_or_replace(data_dir: Path, notice: Callable[[str], None]) -> Store:
     try:
         return Store.open(data_dir)
     except IndexDamagedError as exc:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        moved = []
-        for suffix in ("", "-wal", "-shm"):
-            path = data_dir / (DB_NAME + suffix)
-            if path.exists():
-                target = path.with_name(f"{path.name}.damaged-{stamp}")
-                path.rename(target)
-                moved.append(target)
-        notice(
-            f"The index database was damaged ({exc}); moved it to {moved[0]} and "
-            "started a full re-index."
-        )
-        return Store.open(data_dir)
+        return _replace_damaged(data_dir, exc, notice)
+
+
+def _replace_damaged(data_dir: Path, exc: Exception, notice: Callable[[str], None]) -> Store:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    moved = []
+    for suffix in ("", "-wal", "-shm"):
+        path = data_dir / (DB_NAME + suffix)
+        if path.exists():
+            target = path.with_name(f"{path.name}.damaged-{stamp}")
+            path.rename(target)
+            moved.append(target)
+    # The vector index caches the damaged store (its labels are that store's chunk ids).
+    for name in (INDEX_NAME, HEADER_NAME):
+        (data_dir / name).unlink(missing_ok=True)
+    where = f"moved it to {moved[0]}" if moved else "it was already gone"
+    notice(f"The index database was damaged ({exc}); {where} and started a full re-index.")
+    return Store.open(data_dir)
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """SQLite found the file corrupt or not a database (not: locked, full, read-only...)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and (code & 0xFF) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 def _unchanged(record: FileRecord | None, found: DiscoveredFile) -> bool:
