@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -68,8 +69,17 @@ def fresh_index(data_dir: Path, root: Path) -> Path:
     return data_dir
 
 
-def hashing_pipeline(data_dir: Path, *, dim: int = 64, **options: object) -> Pipeline:
-    return Pipeline(data_dir, HashingEmbedder(dim=dim), options=IndexOptions(**options))
+def hashing_pipeline(
+    data_dir: Path,
+    *,
+    dim: int = 64,
+    on_notice: Callable[[str], None] | None = None,
+    **options: object,
+) -> Pipeline:
+    """The real pipeline with the fast hashing embedder."""
+    return Pipeline(
+        data_dir, HashingEmbedder(dim=dim), options=IndexOptions(**options), on_notice=on_notice
+    )
 
 
 @pytest.fixture
