@@ -168,6 +168,9 @@ class ParseWorker:
         return conn
 
     def _send(self, message: tuple[object, ...]) -> Connection:
+        if self._child is not None and self._child.exit_code(0) is not None:
+            # It died while idle (killed from outside): not this file's doing.
+            self._discard()
         conn = self._conn or self._start()
         try:
             conn.send(message)
