@@ -312,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_model_download)
 
     _register_optional(sub)
+    parser.set_defaults(commands=set(sub.choices))
     return parser
 
 
@@ -330,18 +331,27 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:
     register_desktop(sub)
 
 
+def _is_app_launch(parser: argparse.ArgumentParser, argv: list[str]) -> bool:
+    """True when no subcommand is named: ``kenning`` alone or with the app's own options."""
+    if any(a in ("-h", "--help", "--version") for a in argv):
+        return False
+    commands = parser.get_default("commands") or set()
+    return not any(a in commands for a in argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
+    if _is_app_launch(parser, argv):
+        # The desktop app parses its own options (--data-dir, --hidden, -v, ...).
+        from desktop.app import run_app
+
+        return run_app(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="kenning: %(levelname)s: %(message)s",
     )
-    if args.command is None:
-        from desktop.app import run_app
-
-        return run_app(argv)
     try:
         return int(args.func(args) or 0)
     except KenningError as exc:

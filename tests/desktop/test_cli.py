@@ -154,3 +154,13 @@ def test_damaged_index_is_one_line_error(tmp_path):
     (data_dir / "index.sqlite3").write_bytes(b"this is not a database" * 100)
     line = _one_line_error(kenning("search", "x", "--mode", "lexical", data_dir=data_dir))
     assert "damaged" in line or "not a Kenning index" in line
+
+
+def test_without_a_command_the_app_options_reach_the_app():
+    from desktop.cli import _is_app_launch, build_parser
+
+    parser = build_parser()
+    assert _is_app_launch(parser, [])
+    assert _is_app_launch(parser, ["--data-dir", "/tmp/x", "--hidden"])
+    assert not _is_app_launch(parser, ["search", "q"])
+    assert not _is_app_launch(parser, ["--version"])
