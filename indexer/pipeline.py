@@ -56,6 +56,8 @@ class IndexOptions:
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS
     # Files are embedded and committed in groups of about this many chunks.
     group_chunks: int = 128
+    # Texts per model call within a group; a cancel waits for at most one such call.
+    embed_slice: int = 32
     # While watching, the vector index is saved at most this often (and always on close).
     save_interval_s: float = 60.0
     # A different model than the index's: re-embed everything (True) or refuse (False).
@@ -584,18 +586,15 @@ class Pipeline:
         for new in all_chunks:
             if new.text_hash not in vectors:
                 missing.setdefault(new.text_hash, new.chunk)
-        fresh: dict[str, np.ndarray] = {}
-        if missing:
-            texts = [c.embed_text for c in missing.values()]
-            embedded = self.embedder.embed_documents(texts)
-            self.embedded_texts += len(texts)
-            if embedded.shape != (len(texts), dim):
-                raise KenningError(
-                    f"the model returned vectors of shape {embedded.shape}, expected "
-                    f"({len(texts)}, {dim})"
-                )
-            fresh = dict(zip(missing.keys(), embedded, strict=True))
-            vectors.update(fresh)
+        fresh = self._embed_missing(missing, run)
+        vectors.update(fresh)
+        if len(fresh) < len(missing):
+            # Cancelled mid-group: keep the vectors already paid for (the next run finds them
+            # in the cache) but commit no file, so none is stored half-embedded.
+            with self.store.transaction():
+                self.store.put_vectors(model, dim, fresh)
+            run.report.cancelled = True
+            return
         old_ids: list[int] = []
         new_ids: list[int] = []
         new_vecs: list[np.ndarray] = []
@@ -626,12 +625,35 @@ class Pipeline:
         run.report.chunks_embedded += len(fresh)
         run.progress.chunks_done += len(new_ids)
 
+    def _embed_missing(self, missing: dict[str, Chunk], run: _Run) -> dict[str, np.ndarray]:
+        """Embed in slices, so a cancel (quit, pause) waits for one slice, not a whole group."""
+        dim = self.embedder.dim
+        hashes = list(missing)
+        fresh: dict[str, np.ndarray] = {}
+        step = self.options.embed_slice
+        for start in range(0, len(hashes), step):
+            if run.cancelled:
+                break
+            part = hashes[start : start + step]
+            texts = [missing[h].embed_text for h in part]
+            embedded = self.embedder.embed_documents(texts)
+            self.embedded_texts += len(texts)
+            if embedded.shape != (len(texts), dim):
+                raise KenningError(
+                    f"the model returned vectors of shape {embedded.shape}, expected "
+                    f"({len(texts)}, {dim})"
+                )
+            fresh.update(zip(part, embedded, strict=True))
+        return fresh
+
     def _finish(self, run: _Run, *, save: bool) -> None:
         if run.cancelled:
             run.report.cancelled = True
-        with self.store.transaction():
-            if self.store.drop_unused_vectors():
-                log.debug("dropped unused embeddings")
+        if not run.cancelled:
+            # After a complete pass only: an interrupted one leaves vectors the next run uses.
+            with self.store.transaction():
+                if self.store.drop_unused_vectors():
+                    log.debug("dropped unused embeddings")
         if save and self.vectors.dirty:
             run.progress.phase = "saving"
             run.emit(force=True)

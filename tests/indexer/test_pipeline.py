@@ -286,3 +286,30 @@ def test_damaged_database_is_moved_aside_and_rebuilt(tree, data_dir):
     assert any("damaged" in n for n in notices)
     assert list(data_dir.glob("index.sqlite3.damaged-*"))
     assert report.files_indexed == 2
+
+
+def test_cancel_mid_group_commits_no_file_but_keeps_paid_vectors(tmp_path, data_dir):
+    root = tmp_path / "group"
+    root.mkdir()
+    for i in range(6):
+        (root / f"g{i}.py").write_text(f"def group_function_{i}(x):\n    return x + {i}\n")
+    cancel = threading.Event()
+
+    class CancelsAfterFirstSlice(HashingEmbedder):
+        def embed_documents(self, texts):
+            out = super().embed_documents(texts)
+            cancel.set()
+            return out
+
+    emb = CancelsAfterFirstSlice()
+    p = Pipeline(data_dir, emb, options=IndexOptions(group_chunks=100, embed_slice=2))
+    report = p.index([root], cancel=cancel)
+    p.close()
+    assert report.cancelled and report.files_indexed == 0
+    assert len(emb.documents_embedded) == 2
+    resumed = HashingEmbedder()
+    p = Pipeline(data_dir, resumed)
+    report = p.index([root])
+    p.close()
+    # The two vectors embedded before the cancel came from the cache.
+    assert report.files_indexed == 6 and len(resumed.documents_embedded) == 4
