@@ -2,11 +2,12 @@
 
 ``run_app(argv)`` is what ``kenning`` with no subcommand runs. :class:`KenningApp` holds the
 pieces (no global registry): the index service and its Qt bridge, the query runner, the
-search window, the tray, the notifier. Tests build a :class:`KenningApp` directly.
+search window, the tray, the notifier, and the local HTTP server (when the user turns it on).
+Tests build a :class:`KenningApp` directly.
 
 Threads: the index service's worker (and the watcher's threads under it), the query
-runner's one-worker executor, and a model-download thread during first run. ``shutdown()``
-stops all of them.
+runner's one-worker executor, the local server's threads, and a model-download thread
+during first run. ``shutdown()`` stops all of them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.editor_launch import open_in_editor, reveal_in_file_manager
 from desktop.health_dialog import HealthDialog
+from desktop.local_server import LocalServer, serve_token
 from desktop.notify import Level, Message, Notifier, install_excepthooks
 from desktop.qt_bridge import ServiceBridge
 from desktop.query_runner import QueryRunner
@@ -148,6 +150,7 @@ class KenningApp(QObject):
             self.window.index_menu.addAction(action)
         self.window.set_roots(settings.folders)
         self.window.set_mode(settings.search_mode)
+        self.local_server = LocalServer(self.data_dir, self.notifier)
         self.health: HealthDialog | None = None
         self.searcher: Any = None
         self._reader: Any = None
@@ -199,6 +202,8 @@ class KenningApp(QObject):
         self._use_lexical_searcher()
         self._refresh_stats()
         self.service.start()
+        # Bound now, so a busy port is told at once; it answers 503 until the model is ready.
+        self.local_server.configure(self.settings.serve_enabled, self.settings.serve_port)
         if show or not self.tray.available:
             self.window.bring_forward()
 
@@ -231,6 +236,7 @@ class KenningApp(QObject):
         if notice:
             self.notifier.warning(notice)
             self.tray.notify("Kenning", notice)
+        self.local_server.set_model(embedder)
         try:
             searcher = Searcher(self.data_dir, embedder, vectors=self.service.vectors)
         except KenningError as exc:
@@ -386,7 +392,7 @@ class KenningApp(QObject):
         self.health.raise_()
 
     def show_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self.window)
+        dialog = SettingsDialog(self.settings, self.window, serve_token=serve_token)
         if dialog.exec() and dialog.result_settings() is not None:
             self.apply_settings(dialog.result_settings())  # type: ignore[arg-type]
 
@@ -413,9 +419,22 @@ class KenningApp(QObject):
             self._restart_service()
         elif new.folders != old.folders:
             self.service.set_roots(new.folder_paths())
+        self._apply_serve_settings(old, new)
+
+    def _apply_serve_settings(self, old: Settings, new: Settings) -> None:
+        was_serving = self.local_server.running
+        if not self.local_server.configure(new.serve_enabled, new.serve_port):
+            return  # the notifier has told why
+        if new.serve_enabled and (not was_serving or new.serve_port != old.serve_port):
+            self.notifier.info(
+                f"Serving embeddings and search to local tools at {self.local_server.url}"
+            )
+        elif was_serving and not new.serve_enabled:
+            self.notifier.info("Stopped serving to other local tools")
 
     def _restart_service(self) -> None:
         """A new model or new excludes: a fresh service (the index follows the new model)."""
+        self.local_server.set_model(None)  # answers 503 until the new model is ready
         self.service.stop()
         self._use_lexical_searcher()
         self.service = self._new_service()
@@ -433,8 +452,11 @@ class KenningApp(QObject):
         if self._shut_down:
             return True
         self._shut_down = True
+        end = time.monotonic() + timeout
+        # The server first, so no request reaches the model while the indexer stops.
+        served = self.local_server.stop(timeout / 2)
         self.runner.shutdown(wait=True)
-        stopped = self.service.stop(timeout)
+        stopped = self.service.stop(max(0.0, end - time.monotonic())) and served
         if self.searcher is not None:
             self.searcher.close()
             self.searcher = None

@@ -26,6 +26,9 @@ SETTINGS_FILE = "settings.json"
 ModelChoice = Literal["default", "offline", "local", "server"]
 MODEL_CHOICES: tuple[str, ...] = ("default", "offline", "local", "server")
 SEARCH_MODES: tuple[str, ...] = ("hybrid", "semantic", "lexical")
+# engine.serve.http_api.DEFAULT_PORT, the port `kenning serve` uses (a test keeps them
+# equal); not imported, because that module pulls numpy into every settings read.
+DEFAULT_SERVE_PORT = 8741
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
@@ -41,7 +44,8 @@ class Settings:
     once), ``offline`` (the bundled MiniLM), ``local`` (``model_path``, any
     sentence-transformers folder) or ``server`` (an OpenAI-compatible ``server_url`` serving
     ``server_model``). ``editor`` is an :mod:`desktop.editor_launch` preset id, ``auto`` or
-    ``custom`` (then ``editor_template`` is used).
+    ``custom`` (then ``editor_template`` is used). ``serve_enabled`` lends the loaded model
+    and the index to other tools on this computer over HTTP (127.0.0.1:``serve_port``).
     """
 
     folders: list[str] = field(default_factory=list)
@@ -58,6 +62,8 @@ class Settings:
     start_at_login: bool = False
     search_mode: str = "hybrid"
     first_run_done: bool = False
+    serve_enabled: bool = False
+    serve_port: int = DEFAULT_SERVE_PORT
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` for a value the app cannot use."""
@@ -80,6 +86,8 @@ class Settings:
             raise SettingsError("a custom editor command must contain {path}")
         if self.search_mode not in SEARCH_MODES:
             raise SettingsError(f"search_mode must be one of {', '.join(SEARCH_MODES)}")
+        if not 1 <= self.serve_port <= 65535:
+            raise SettingsError(f"serve_port must be between 1 and 65535: {self.serve_port}")
         for folder in self.folders:
             if not Path(folder).is_absolute():
                 raise SettingsError(f"indexed folders must be absolute paths: {folder!r}")
@@ -106,6 +114,8 @@ def _check_type(name: str, value: object, annotation: str) -> None:
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
     elif annotation == "bool":
         ok = isinstance(value, bool)
+    elif annotation == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
     elif annotation == "int | None":
         ok = value is None or (isinstance(value, int) and not isinstance(value, bool))
     else:  # str and the Literal alias

@@ -1,4 +1,5 @@
-"""The Settings dialog: folders, excludes, model, device, dimension, editor, autostart.
+"""The Settings dialog: folders, excludes, model, device, dimension, editor, autostart, and
+serving the model and index to other local tools.
 
 It edits a copy of :class:`~desktop.settings.Settings`; :meth:`SettingsDialog.result_settings`
 returns the validated copy, and the app decides what has to restart (see
@@ -10,9 +11,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -36,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from desktop.editor_launch import PRESETS, Which, detect_default, installed_presets
 from desktop.settings import Settings, SettingsError
+from engine.errors import KenningError
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,7 @@ _MODEL_FIELDS = (
     "device",
     "dimensions",
 )
+SERVE_HOST = "127.0.0.1"  # the app's server binds here only (desktop.local_server)
 
 
 def needs_service_restart(old: Settings, new: Settings) -> bool:
@@ -111,22 +116,40 @@ class FolderListEditor(QWidget):
             self.add_folder(folder)
 
 
+def serve_url(port: int) -> str:
+    """The OpenAI base URL other tools use for the app's server on ``port``."""
+    return f"http://{SERVE_HOST}:{port}/v1"
+
+
 class SettingsDialog(QDialog):
-    """Edits a copy of the settings; ``result_settings()`` after ``accept()``."""
+    """Edits a copy of the settings; ``result_settings()`` after ``accept()``.
+
+    ``serve_token`` returns the token other tools must send (by default
+    :func:`desktop.local_server.serve_token`); it is asked for only once serving is ticked,
+    so merely opening the dialog never creates a token.
+    """
 
     def __init__(
-        self, settings: Settings, parent: QWidget | None = None, *, which: Which = shutil.which
+        self,
+        settings: Settings,
+        parent: QWidget | None = None,
+        *,
+        which: Which = shutil.which,
+        serve_token: Callable[[], str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Kenning — Settings")
         self.resize(640, 480)
         self._original = settings
         self._result: Settings | None = None
+        self._serve_token_source = serve_token
+        self._token_loaded = False
         tabs = QTabWidget(self)
         tabs.addTab(self._folders_tab(settings), "Folders")
         tabs.addTab(self._model_tab(settings), "Model")
         tabs.addTab(self._editor_tab(settings, which), "Editor")
         tabs.addTab(self._general_tab(settings), "General")
+        tabs.addTab(self._serve_tab(settings), "Local service")
         self.error_label = QLabel(self)
         self.error_label.setStyleSheet("color: #c0392b")
         self.error_label.setWordWrap(True)
@@ -249,6 +272,46 @@ class SettingsDialog(QDialog):
         form.addRow("Default search mode", self.search_mode)
         return page
 
+    def _serve_tab(self, s: Settings) -> QWidget:
+        page = QWidget(self)
+        self.serve_enabled = QCheckBox("Serve embeddings and search to other local tools", page)
+        self.serve_enabled.setChecked(s.serve_enabled)
+        self.serve_port = QSpinBox(page)
+        self.serve_port.setRange(1, 65535)
+        self.serve_port.setValue(s.serve_port)
+        self.serve_url = QLineEdit(serve_url(s.serve_port), page)
+        self.serve_url.setReadOnly(True)
+        self.copy_url_button = QPushButton("Copy", page)
+        self.copy_url_button.clicked.connect(lambda: _copy(self.serve_url.text()))
+        url_row = QHBoxLayout()
+        url_row.addWidget(self.serve_url, 1)
+        url_row.addWidget(self.copy_url_button)
+        self.serve_token = QLineEdit(page)
+        self.serve_token.setReadOnly(True)
+        self.copy_token_button = QPushButton("Copy", page)
+        self.copy_token_button.clicked.connect(lambda: _copy(self.serve_token.text()))
+        token_row = QHBoxLayout()
+        token_row.addWidget(self.serve_token, 1)
+        token_row.addWidget(self.copy_token_button)
+        self.serve_note = QLabel(
+            f"Kenning listens on {SERVE_HOST} only: programs on this computer can connect, "
+            "other computers cannot, and every request must carry the token "
+            "(Authorization: Bearer …). The URL is an OpenAI base URL (POST /v1/embeddings); "
+            "search is POST /v1/search. Other programs then share the loaded model.",
+            page,
+        )
+        self.serve_note.setWordWrap(True)
+        form = QFormLayout(page)
+        form.addRow(self.serve_enabled)
+        form.addRow("Port", self.serve_port)
+        form.addRow("URL", url_row)
+        form.addRow("Token", token_row)
+        form.addRow(self.serve_note)
+        self.serve_enabled.toggled.connect(self._update_serve_fields)
+        self.serve_port.valueChanged.connect(lambda port: self.serve_url.setText(serve_url(port)))
+        self._update_serve_fields()
+        return page
+
     # ------------------------------------------------------------------ behaviour
     def _model_choice(self) -> str:
         for key, button in self.model_buttons.items():
@@ -265,6 +328,29 @@ class SettingsDialog(QDialog):
 
     def _update_editor_fields(self, *_args: object) -> None:
         self.editor_template.setEnabled(self.editor.currentData() == "custom")
+
+    def _update_serve_fields(self, *_args: object) -> None:
+        on = self.serve_enabled.isChecked()
+        for widget in (self.serve_port, self.serve_url, self.copy_url_button):
+            widget.setEnabled(on)
+        if on and not self._token_loaded:
+            self._load_token()
+        self.serve_token.setEnabled(on)
+        self.copy_token_button.setEnabled(on and bool(self.serve_token.text()))
+
+    def _load_token(self) -> None:
+        source = self._serve_token_source
+        if source is None:
+            from desktop.local_server import serve_token
+
+            source = serve_token
+        try:
+            self.serve_token.setText(source())
+        except KenningError as exc:
+            self.serve_token.clear()
+            self.serve_token.setPlaceholderText(str(exc))
+            return
+        self._token_loaded = True
 
     def _browse_model(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
@@ -289,6 +375,8 @@ class SettingsDialog(QDialog):
             editor_template=self.editor_template.text().strip(),
             start_at_login=self.start_at_login.isChecked(),
             search_mode=self.search_mode.currentData(),
+            serve_enabled=self.serve_enabled.isChecked(),
+            serve_port=self.serve_port.value(),
         )
 
     def accept(self) -> None:
@@ -303,3 +391,7 @@ class SettingsDialog(QDialog):
 
     def result_settings(self) -> Settings | None:
         return self._result
+
+
+def _copy(text: str) -> None:
+    QGuiApplication.clipboard().setText(text)

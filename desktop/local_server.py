@@ -1,0 +1,266 @@
+"""The app's own ``kenning serve``: the loaded model and the index, lent over HTTP.
+
+When the user turns on "Serve embeddings and search to other local tools", the app runs
+:mod:`engine.serve`'s HTTP server in-process on 127.0.0.1, sharing the index service's
+query-first embedder (no second copy of the model) and the app's data folder. The server
+binds as soon as it is turned on, so a busy port is reported at once; until the model has
+loaded it answers 503 with a message saying so.
+
+Everything here runs on the GUI thread except the server's own threads; no Qt is needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from desktop.notify import Notifier
+from engine.errors import KenningError
+from engine.serve.api_errors import ApiError
+from engine.serve.embeddings_api import EmbeddingsApi
+from engine.serve.http_api import DEFAULT_HOST, KenningServer, ServeConfig
+from engine.serve.search_api import SearchApi
+from engine.types import Embedder, QueryTask
+
+log = logging.getLogger(__name__)
+
+# The same variable `kenning serve` reads, so a token set for the CLI works for the app too.
+ENV_TOKEN = "KENNING_SERVE_TOKEN"
+NOT_READY = (
+    "Kenning's embedding model is not ready yet (it is loading, or failed to load: see the "
+    "Kenning window); retry in a moment"
+)
+
+
+def serve_token() -> str:
+    """``$KENNING_SERVE_TOKEN`` when set, else the stored token (created on first use)."""
+    from engine.serve.token import check_token, load_or_create_token
+
+    given = os.environ.get(ENV_TOKEN)
+    return check_token(given) if given else load_or_create_token()
+
+
+class ModelSlot:
+    """An :class:`~engine.types.Embedder` that is the app's model once it has loaded.
+
+    Before that (and while the index service restarts with another model) every use raises
+    an :class:`ApiError` 503, which the server answers as it is, with ``Retry-After``.
+    The target is the index service's ``PriorityEmbedder``, so the server's queries go
+    ahead of indexing batches and nothing enters the model from two threads at once.
+    """
+
+    def __init__(self, embedder: Embedder | None = None) -> None:
+        self._embedder = embedder  # replaced whole from the GUI thread; read by the server's
+
+    @property
+    def target(self) -> Embedder | None:
+        return self._embedder
+
+    def set(self, embedder: Embedder | None) -> None:
+        self._embedder = embedder
+
+    def require(self) -> Embedder:
+        embedder = self._embedder
+        if embedder is None:
+            raise ApiError(503, NOT_READY, code="model_not_ready")
+        return embedder
+
+    @property
+    def model_id(self) -> str:
+        return self.require().model_id
+
+    @property
+    def dim(self) -> int:
+        return self.require().dim
+
+    @property
+    def max_tokens(self) -> int:
+        return self.require().max_tokens
+
+    @property
+    def instruction_aware(self) -> bool:
+        return self.require().instruction_aware
+
+    @property
+    def device(self) -> str:
+        return self.require().device
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return self.require().count_tokens(texts)
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return self.require().embed_documents(texts)
+
+    def embed_queries(self, texts: list[str], task: QueryTask = "code") -> np.ndarray:
+        return self.require().embed_queries(texts, task=task)
+
+
+class ClosingServer(KenningServer):
+    """A :class:`KenningServer` whose :meth:`stop_within` also ends open connections.
+
+    ``KenningServer.stop`` closes the listening socket only: a client that keeps its
+    connection alive (the ``openai`` client pools them) would still be answered after the
+    user turned serving off, and its handler thread would wait up to ``socket_timeout_s``
+    for the next request. Here every connection is remembered with its thread, shut down
+    at stop, and the threads are joined.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._conn_lock = threading.Lock()
+        self._connections: dict[socket.socket, threading.Thread] = {}
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # ThreadingMixIn's own, keeping the thread: with daemon threads it forgets them.
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name="kenning-serve-request",
+            daemon=True,
+        )
+        with self._conn_lock:
+            self._connections[request] = thread
+        thread.start()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conn_lock:
+            self._connections.pop(request, None)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Errors answering a request are logged by the handler; what gets here is the
+        # socket going away (a client hanging up, or stop_within cutting it): no traceback
+        # on stderr for that.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+    def stop_within(self, timeout: float) -> bool:
+        """Stop serving, cut open connections, end every thread; True if all ended in time."""
+        end = time.monotonic() + timeout
+        self.shutdown()  # serve_forever has returned: no connection is accepted after this
+        with self._conn_lock:
+            open_now = dict(self._connections)
+        for conn in open_now:
+            # A handler waiting for the next request reads EOF and ends; one busy with a
+            # request finishes it and finds nobody to answer. OSError: its handler closed it.
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        for thread in open_now.values():
+            thread.join(max(0.0, end - time.monotonic()))
+        busy = [t for t in open_now.values() if t.is_alive()]
+        if busy:
+            log.warning("%d request(s) still running after the server stopped", len(busy))
+        self.stop()  # closes the listening socket, joins the serving thread, closes search
+        return not busy
+
+
+def build_server(config: ServeConfig, slot: ModelSlot, data_dir: Path) -> ClosingServer:
+    """:func:`engine.serve.http_api.make_server`, over the app's model slot.
+
+    The slot already leads to a ``PriorityEmbedder``, so it is not wrapped in another one;
+    search asks the slot for the model when it opens the index, so a search before the model
+    is ready gets the same 503 as embeddings.
+    """
+    embeddings = EmbeddingsApi(slot, max_batch=config.max_batch)
+    search = SearchApi(data_dir, slot.require)
+    return ClosingServer(config, embeddings, search)
+
+
+class LocalServer:
+    """Starts, stops and re-points the app's HTTP server as the settings and model change.
+
+    Call every method from the GUI thread. Failures (a port in use, an unreadable token)
+    go to ``notifier`` as one-line errors; the app keeps running without the server.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        notifier: Notifier,
+        *,
+        token_source: Callable[[], str] = serve_token,
+        host: str = DEFAULT_HOST,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self._notifier = notifier
+        self._token_source = token_source
+        self._host = host
+        self._server: ClosingServer | None = None
+        self._slot: ModelSlot | None = None
+        self._model: Embedder | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def url(self) -> str | None:
+        """The OpenAI base URL while serving (``http://127.0.0.1:PORT/v1``), else None."""
+        return f"{self._server.url}/v1" if self._server is not None else None
+
+    @property
+    def port(self) -> int | None:
+        return self._server.port if self._server is not None else None
+
+    def configure(self, enabled: bool, port: int) -> bool:
+        """Serve on ``port`` or not, as asked; False when serving was asked and failed."""
+        if not enabled:
+            self.stop()
+            return True
+        if self._server is not None and self._server.port == port:
+            return True
+        self.stop()
+        return self._start(port)
+
+    def set_model(self, embedder: Embedder | None) -> None:
+        """The index service's embedder once loaded; None while it (re)loads."""
+        self._model = embedder
+        if self._server is None or self._slot is None:
+            return
+        if self._slot.target is None:
+            self._slot.set(embedder)
+        elif embedder is not self._slot.target:
+            # The model goes away or changes: the search API keeps a searcher made with the
+            # old one, so serve afresh (on the same port) rather than re-point it.
+            port = self._server.port
+            self.stop()
+            self._start(port)
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop serving (if serving); True when every server thread ended within ``timeout``."""
+        server, self._server, self._slot = self._server, None, None
+        if server is None:
+            return True
+        ended = server.stop_within(timeout)
+        log.info("stopped serving on %s", server.url)
+        return ended
+
+    def _start(self, port: int) -> bool:
+        try:
+            token = self._token_source()
+        except KenningError as exc:
+            self._notifier.error(f"Cannot serve to other tools: {exc}")
+            return False
+        slot = ModelSlot(self._model)
+        config = ServeConfig(token=token, host=self._host, port=port)
+        try:
+            server = build_server(config, slot, self.data_dir)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            self._notifier.error(
+                f"Cannot serve to other tools on {self._host}:{port}: {reason} "
+                "(choose another port in Settings)"
+            )
+            return False
+        server.start()
+        self._server, self._slot = server, slot
+        log.info("serving embeddings and search on %s/v1", server.url)
+        return True
