@@ -87,6 +87,9 @@ class FileRecord:
     hash: str | None
     status: str
     reason: str | None
+    # When the file was last read (time.time()): a file modified within a clock tick of that
+    # moment may have changed again without its size or mtime showing it.
+    indexed_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +302,8 @@ class Store:
     # ------------------------------------------------------------------- files
     def files_in_folder(self, folder_id: int) -> dict[str, FileRecord]:
         rows = self.conn.execute(
-            "SELECT id, path, rel_path, size, mtime_ns, hash, status, reason FROM files "
+            "SELECT id, path, rel_path, size, mtime_ns, hash, status, reason, indexed_at "
+            "FROM files "
             "WHERE folder_id = ?",
             (folder_id,),
         )
@@ -307,7 +311,8 @@ class Store:
 
     def file_by_path(self, path: str) -> FileRecord | None:
         row = self.conn.execute(
-            "SELECT id, path, rel_path, size, mtime_ns, hash, status, reason FROM files "
+            "SELECT id, path, rel_path, size, mtime_ns, hash, status, reason, indexed_at "
+            "FROM files "
             "WHERE path = ?",
             (path,),
         ).fetchone()
@@ -317,7 +322,8 @@ class Store:
         """Files whose path is ``prefix`` or lies below it (a deleted directory's files)."""
         like = prefix.rstrip("/").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = self.conn.execute(
-            "SELECT id, path, rel_path, size, mtime_ns, hash, status, reason FROM files "
+            "SELECT id, path, rel_path, size, mtime_ns, hash, status, reason, indexed_at "
+            "FROM files "
             "WHERE path = ? OR path LIKE ? ESCAPE '\\'",
             (prefix, like + "/%"),
         )
@@ -326,7 +332,8 @@ class Store:
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
         """Record a new mtime for a file whose content hash did not change."""
         self.conn.execute(
-            "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id)
+            "UPDATE files SET size = ?, mtime_ns = ?, indexed_at = ? WHERE id = ?",
+            (size, mtime_ns, time.time(), file_id),
         )
 
     def record_file(

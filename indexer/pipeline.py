@@ -487,11 +487,14 @@ class Pipeline:
         self, folder_id: int, found: DiscoveredFile, record: FileRecord | None, run: _Run
     ) -> _Prepared | None:
         path = found.path
+        discovery = self.options.discovery
+        limit = (
+            discovery.max_document_bytes
+            if path.suffix.lower() in DOCUMENT_SUFFIXES
+            else discovery.max_file_bytes
+        )
         try:
-            with path.open("rb") as fh:
-                before = os.fstat(fh.fileno())
-                data = fh.read()
-            after = path.stat()
+            read = _read_unchanging(path, limit)
         except FileNotFoundError:
             if record is not None:  # vanished since the scan
                 with self.store.transaction():
@@ -503,13 +506,12 @@ class Pipeline:
             self._record_failure(folder_id, found, record, f"cannot read: {exc.strerror or exc}")
             run.report.files_failed += 1
             return None
-        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(
-            data
-        ) != after.st_size:
+        if read is None:
             # Changed while we read it: storing this would mix old and new. The watcher (or the
             # next run) sees the final content.
             log.info("%s changed while being read; left for the next pass", path)
             return None
+        data, after = read
         found = DiscoveredFile(
             found.path, found.root, found.rel_path, after.st_size, after.st_mtime_ns
         )
@@ -706,12 +708,45 @@ def _is_damage(exc: sqlite3.DatabaseError) -> bool:
     return code is not None and (code & 0xFF) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
+# A write within one tick of the file system's clock (milliseconds; 2 s on FAT) leaves size
+# and mtime as they were, so a file modified this recently is read twice, and kept only when
+# both reads agree.
+RACY_WINDOW_NS = 3_000_000_000
+
+
+def _read_unchanging(path: Path, limit: int) -> tuple[bytes, os.stat_result] | None:
+    """The file's bytes and stat, or None when it changed while being read (or outgrew
+    ``limit`` since it was found: the next scan records that skip)."""
+    started = time.time_ns()
+    with path.open("rb") as fh:
+        before = os.fstat(fh.fileno())
+        if before.st_size > limit:
+            return None
+        data = fh.read(before.st_size + 1)
+    after = path.stat()
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(
+        data
+    ) != after.st_size:
+        return None
+    if after.st_mtime_ns >= started - RACY_WINDOW_NS:
+        with path.open("rb") as fh:
+            if fh.read(after.st_size + 1) != data:
+                return None
+    return data, after
+
+
 def _unchanged(record: FileRecord | None, found: DiscoveredFile) -> bool:
     return (
         record is not None
         and record.status in ("indexed", "skipped", "failed")
         and record.size == found.size
         and record.mtime_ns == found.mtime_ns
+        # Modified within a clock tick of being read: a later write may have kept both
+        # size and mtime. Read it again (it costs a hash when nothing changed), as git does.
+        and not (
+            record.indexed_at is not None
+            and record.mtime_ns >= record.indexed_at * 1e9 - RACY_WINDOW_NS
+        )
     )
 
 
