@@ -11,15 +11,10 @@ Everything here runs on the GUI thread except the server's own threads; no Qt is
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -104,65 +99,7 @@ class ModelSlot:
         return self.require().embed_queries(texts, task=task)
 
 
-class ClosingServer(KenningServer):
-    """A :class:`KenningServer` whose :meth:`stop_within` also ends open connections.
-
-    ``KenningServer.stop`` closes the listening socket only: a client that keeps its
-    connection alive (the ``openai`` client pools them) would still be answered after the
-    user turned serving off, and its handler thread would wait up to ``socket_timeout_s``
-    for the next request. Here every connection is remembered with its thread, shut down
-    at stop, and the threads are joined.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._conn_lock = threading.Lock()
-        self._connections: dict[socket.socket, threading.Thread] = {}
-        super().__init__(*args, **kwargs)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        # ThreadingMixIn's own, keeping the thread: with daemon threads it forgets them.
-        thread = threading.Thread(
-            target=self.process_request_thread,
-            args=(request, client_address),
-            name="kenning-serve-request",
-            daemon=True,
-        )
-        with self._conn_lock:
-            self._connections[request] = thread
-        thread.start()
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._conn_lock:
-            self._connections.pop(request, None)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Errors answering a request are logged by the handler; what gets here is the
-        # socket going away (a client hanging up, or stop_within cutting it): no traceback
-        # on stderr for that.
-        log.debug("connection from %s ended with an error", client_address, exc_info=True)
-
-    def stop_within(self, timeout: float) -> bool:
-        """Stop serving, cut open connections, end every thread; True if all ended in time."""
-        end = time.monotonic() + timeout
-        self.shutdown()  # serve_forever has returned: no connection is accepted after this
-        with self._conn_lock:
-            open_now = dict(self._connections)
-        for conn in open_now:
-            # A handler waiting for the next request reads EOF and ends; one busy with a
-            # request finishes it and finds nobody to answer. OSError: its handler closed it.
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        for thread in open_now.values():
-            thread.join(max(0.0, end - time.monotonic()))
-        busy = [t for t in open_now.values() if t.is_alive()]
-        if busy:
-            log.warning("%d request(s) still running after the server stopped", len(busy))
-        self.stop()  # closes the listening socket, joins the serving thread, closes search
-        return not busy
-
-
-def build_server(config: ServeConfig, slot: ModelSlot, data_dir: Path) -> ClosingServer:
+def build_server(config: ServeConfig, slot: ModelSlot, data_dir: Path) -> KenningServer:
     """:func:`engine.serve.http_api.make_server`, over the app's model slot.
 
     The slot already leads to a ``PriorityEmbedder``, so it is not wrapped in another one;
@@ -171,7 +108,7 @@ def build_server(config: ServeConfig, slot: ModelSlot, data_dir: Path) -> Closin
     """
     embeddings = EmbeddingsApi(slot, max_batch=config.max_batch)
     search = SearchApi(data_dir, slot.require)
-    return ClosingServer(config, embeddings, search)
+    return KenningServer(config, embeddings, search)
 
 
 class LocalServer:
@@ -193,7 +130,7 @@ class LocalServer:
         self._notifier = notifier
         self._token_source = token_source
         self._host = host
-        self._server: ClosingServer | None = None
+        self._server: KenningServer | None = None
         self._slot: ModelSlot | None = None
         self._model: Embedder | None = None
 
@@ -239,7 +176,7 @@ class LocalServer:
         server, self._server, self._slot = self._server, None, None
         if server is None:
             return True
-        ended = server.stop_within(timeout)
+        ended = server.stop(timeout)
         log.info("stopped serving on %s", server.url)
         return ended
 

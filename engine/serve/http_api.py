@@ -16,10 +16,12 @@ it is shared through one :class:`~engine.priority_embedder.PriorityEmbedder`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +75,10 @@ class KenningServer(ThreadingHTTPServer):
         self.search = search
         self._slots = threading.BoundedSemaphore(config.max_concurrent)
         self._thread: threading.Thread | None = None
+        # Open connections with their handler threads, so stop() can end keep-alive clients
+        # (the openai client pools connections) instead of answering them after a stop.
+        self._conn_lock = threading.Lock()
+        self._connections: dict[socket.socket, threading.Thread] = {}
         super().__init__((config.host, config.port), _RequestHandler)
         # With port 0 the OS picked one; the Host check must know which.
         self.port = int(self.server_address[1])
@@ -94,14 +100,51 @@ class KenningServer(ThreadingHTTPServer):
         )
         self._thread.start()
 
-    def stop(self) -> None:
-        self.shutdown()
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # ThreadingMixIn's own, but keeping the thread: with daemon threads it forgets them.
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name="kenning-serve-request",
+            daemon=True,
+        )
+        with self._conn_lock:
+            self._connections[request] = thread
+        thread.start()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conn_lock:
+            self._connections.pop(request, None)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Errors answering a request are logged by the handler; what reaches here is the
+        # socket going away (a client hanging up, or stop() cutting it): no traceback.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop accepting, cut open connections, end every thread; True if all ended in time."""
+        end = time.monotonic() + timeout
+        self.shutdown()  # serve_forever has returned: nothing is accepted after this
+        with self._conn_lock:
+            open_now = dict(self._connections)
+        for conn in open_now:
+            # A handler waiting for the next request reads EOF and ends; one busy with a
+            # request finishes it and finds nobody to answer. OSError: already closed.
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        for thread in open_now.values():
+            thread.join(max(0.0, end - time.monotonic()))
+        busy = [t for t in open_now.values() if t.is_alive()]
+        if busy:
+            log.warning("%d request(s) still running after the server stopped", len(busy))
         self.server_close()
         if self._thread is not None:
-            self._thread.join()
+            self._thread.join(max(0.0, end - time.monotonic()))
             self._thread = None
         if self.search is not None:
             self.search.close()
+        return not busy
 
     def route(self, method: str, path: str) -> tuple[Handler, bool]:
         """The handler for ``method path`` and whether it needs the token."""

@@ -322,3 +322,20 @@ def test_search_with_another_model_serves_lexical_only(indexed_data_dir, minilm_
         assert status == 200 and body["results"]
     finally:
         srv.stop()
+
+
+def test_stop_ends_kept_alive_connections(tiny_embedder):
+    import threading
+
+    srv = make_server(ServeConfig(token=TOKEN, port=0), tiny_embedder)
+    srv.start()
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    conn.request("GET", "/health")
+    assert conn.getresponse().read()
+    before = {t for t in threading.enumerate() if t.name == "kenning-serve-request"}
+    assert before  # the keep-alive connection holds its handler thread
+    assert srv.stop(timeout=5.0)
+    assert not [t for t in threading.enumerate() if t.name == "kenning-serve-request"]
+    with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+        conn.request("GET", "/health")
+        conn.getresponse().read()
