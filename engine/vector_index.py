@@ -306,9 +306,13 @@ class VectorIndex:
         if found != expected:
             log.info("vector index is stale (%s, want %s): rebuilding", found, expected)
             return None
-        if index_path.stat().st_size != header.get("size") or _sha256(index_path) != header.get(
-            "sha256"
-        ):
+        before = index_path.stat()
+        if before.st_size != header.get("size") or _sha256(index_path) != header.get("sha256"):
+            if _save_under_way(directory, before):
+                # Another process is between its header's rename and its data's: the pair is
+                # new, not damaged, and is not ours to move.
+                log.info("vector index %s is being saved: rebuilding for now", index_path)
+                return None
             log.warning("vector index %s fails its checksum: moved aside, rebuilding", index_path)
             _move_aside(index_path, header_path)
             return None
@@ -336,6 +340,17 @@ class VectorIndex:
         self._live = int(header.get("count", self._index.get_current_count()))
         self.dirty = False
         return self
+
+
+def _save_under_way(directory: Path, checked: os.stat_result) -> bool:
+    """A save's temporary file is there, or the data file was replaced while we read it."""
+    if (directory / (INDEX_NAME + ".tmp")).exists():
+        return True
+    try:
+        now = (directory / INDEX_NAME).stat()
+    except OSError:
+        return True
+    return (now.st_ino, now.st_mtime_ns) != (checked.st_ino, checked.st_mtime_ns)
 
 
 def _move_aside(*paths: Path) -> None:
