@@ -86,8 +86,9 @@ def prepare_corpora(work: Path, *, fresh: bool) -> dict[str, Path]:
     stamp = work / "corpus.sha256"
     if not fresh and stamp.exists() and stamp.read_text().strip() == digest:
         return {"plain": work / "corpus", "nodoc": work / "corpus-nodoc"}
-    for name in ("corpus", "corpus-nodoc", "data-plain", "data-nodoc"):
-        shutil.rmtree(work / name, ignore_errors=True)
+    for path in work.glob("*"):
+        if path.name in ("corpus", "corpus-nodoc") or path.name.startswith("data-"):
+            shutil.rmtree(path, ignore_errors=True)
     for path in _corpus_files():
         rel = path.relative_to(CORPUS_DIR)
         plain = work / "corpus" / rel
@@ -213,6 +214,7 @@ def main() -> None:
     parser.add_argument("--split", choices=("all", "tune", "heldout"), default="all")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--fresh", action="store_true", help="rebuild the indexes")
+    parser.add_argument("--variant", default="default", help="an experiment from eval/variants.py")
     parser.add_argument("--ranks-out", type=Path, help="per-query ranks as JSON lines")
     parser.add_argument("--json-out", type=Path, help="the table as JSON")
     args = parser.parse_args()
@@ -223,13 +225,15 @@ def main() -> None:
     roots = prepare_corpora(work, fresh=args.fresh)
     behaviour = load_queries("behaviour")
     csn = load_queries("csn")
+    suffix = "" if args.variant == "default" else f"-{args.variant}"
     embedder = None
-    if any(s in ("semantic", "hybrid") for s in systems) or "lexical" in systems:
+    if any(s in MODES for s in systems):
         from engine.embedders import load_embedder
+        from eval.variants import apply
 
-        embedder = load_embedder(args.model)
+        embedder = apply(args.variant, load_embedder(args.model))
         for name, root in roots.items():
-            build_index(root, work / f"data-{name}", embedder)
+            build_index(root, work / f"data-{name}{suffix}", embedder)
 
     all_ranks: dict[str, dict[str, int | None]] = {s: {} for s in systems}
     for name, queries in (("plain", behaviour), ("nodoc", csn)):
@@ -239,7 +243,8 @@ def main() -> None:
             if system == "bm25":
                 rankers[system] = bm25_ranker(root)
             else:
-                rankers[system] = kenning_ranker(root, work / f"data-{name}", embedder, system)
+                data_dir = work / f"data-{name}{suffix}"
+                rankers[system] = kenning_ranker(root, data_dir, embedder, system)
         chosen = [q for q in queries if args.split == "all" or q.split == args.split]
         for system, ranks in evaluate(chosen, rankers).items():
             all_ranks[system].update(ranks)

@@ -1,12 +1,13 @@
-"""Sweep the hybrid fusion's settings (RRF k, lexical weight) on the TUNE split only.
+"""Sweep the hybrid fusion's settings (RRF k, lexical weight, depth) on the TUNE split only.
 
     python -m eval.tune_fusion                  # after eval.run_eval has built the indexes
     python -m eval.tune_fusion --report-heldout # also score the chosen setting on held-out
 
 Each tune query's lexical and semantic rankings (top 50 each, as ``Searcher.search`` fetches
 for hybrid) are computed once; ``Searcher.fuse`` is then re-run under each setting by
-changing ``engine.search``'s module constants, so the sweep scores exactly the shipped fusion
-code. The held-out split is scored only for the one setting chosen on tune.
+changing ``engine.search``'s module constants (and cutting both rankings to the depth), so
+the sweep scores exactly the shipped fusion code. The held-out split is scored only for the
+shipped setting and the one chosen on tune.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ logger = logging.getLogger(__name__)
 
 RRF_KS = (5, 10, 20, 30, 60, 100)
 LEXICAL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+DEPTHS = (10, 20, 50)  # how many results of each ranker are fused
 FETCH = 50
+SHOWN = 12
 
 
 def _rankings(searcher: object, queries: list, base: Path) -> dict[str, tuple[list, list]]:
@@ -35,11 +38,11 @@ def _rankings(searcher: object, queries: list, base: Path) -> dict[str, tuple[li
     return out
 
 
-def _score(searcher: object, queries: list, rankings: dict, base: Path) -> float:
+def _score(searcher: object, queries: list, rankings: dict, base: Path, depth: int) -> float:
     ranks = []
     for q in queries:
         lex, sem = rankings[q.id]
-        fused = searcher.fuse(lex, sem, limit=K)
+        fused = searcher.fuse(lex[:depth], sem[:depth], limit=K)
         spans = [
             Span(Path(r.path).resolve().relative_to(base).as_posix(), r.start_line, r.end_line)
             for r in fused
@@ -73,42 +76,52 @@ def main() -> None:
 
     default = (search_module.RRF_K, search_module.LEXICAL_WEIGHT, search_module.SEMANTIC_WEIGHT)
     results = []
-    for rrf_k, lex_w in itertools.product(RRF_KS, LEXICAL_WEIGHTS):
+    for rrf_k, lex_w, depth in itertools.product(RRF_KS, LEXICAL_WEIGHTS, DEPTHS):
         search_module.RRF_K, search_module.LEXICAL_WEIGHT = rrf_k, lex_w
         search_module.SEMANTIC_WEIGHT = 1.0
         per = {
-            name: _score(searchers[name], tune[name], cache[(name, "tune")], roots[name].resolve())
+            name: _score(
+                searchers[name], tune[name], cache[(name, "tune")], roots[name].resolve(), depth
+            )
             for name in sets
         }
-        n = {name: len(tune[name]) for name in sets}
         macro = sum(per.values()) / len(per)
-        results.append((macro, rrf_k, lex_w, per, n))
+        results.append((macro, rrf_k, lex_w, depth, per))
     search_module.RRF_K, search_module.LEXICAL_WEIGHT, search_module.SEMANTIC_WEIGHT = default
 
-    print("| RRF k | lexical weight | behaviour MRR@10 | CSN MRR@10 | mean |")
-    print("|---:|---:|---:|---:|---:|")
-    for macro, rrf_k, lex_w, per, _ in sorted(results, key=lambda r: (r[1], r[2])):
-        print(f"| {rrf_k} | {lex_w} | {per['plain']:.3f} | {per['nodoc']:.3f} | {macro:.3f} |")
-    best = max(results, key=lambda r: r[0])
-    shipped = next(r for r in results if (r[1], r[2]) == default[:2])
+    shipped = next(r for r in results if (r[1], r[2], r[3]) == (*default[:2], FETCH))
+    ranked = sorted(results, key=lambda r: -r[0])
+    print(f"{len(results)} settings scored on the tune split; the best {SHOWN} and the shipped:")
+    print("| RRF k | lexical weight | depth | behaviour MRR@10 | CSN MRR@10 | mean |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    shown = ranked[:SHOWN] if shipped in ranked[:SHOWN] else [*ranked[:SHOWN], shipped]
+    for macro, rrf_k, lex_w, depth, per in shown:
+        mark = " (shipped)" if (macro, rrf_k, lex_w, depth) == shipped[:4] else ""
+        print(
+            f"| {rrf_k}{mark} | {lex_w} | {depth} | {per['plain']:.3f} | {per['nodoc']:.3f} "
+            f"| {macro:.3f} |"
+        )
+    best = ranked[0]
     print(
-        f"\nbest on tune: RRF k {best[1]}, lexical weight {best[2]} (mean MRR@10 {best[0]:.3f}); "
-        f"shipped k {default[0]}, weight {default[1]}: {shipped[0]:.3f}"
+        f"\nbest on tune: RRF k {best[1]}, lexical weight {best[2]}, depth {best[3]} "
+        f"(mean MRR@10 {best[0]:.3f}); shipped: {shipped[0]:.3f}"
     )
     if args.report_heldout:
-        for label, (rrf_k, lex_w) in (("shipped", default[:2]), ("best-on-tune", best[1:3])):
+        for label, (rrf_k, lex_w, depth) in (
+            ("shipped", (*default[:2], FETCH)),
+            ("best-on-tune", best[1:4]),
+        ):
             search_module.RRF_K, search_module.LEXICAL_WEIGHT = rrf_k, lex_w
             scores = {}
             for name in sets:
                 key = (name, "heldout")
                 if key not in cache:
                     cache[key] = _rankings(searchers[name], held[name], roots[name].resolve())
-                scores[name] = _score(
-                    searchers[name], held[name], cache[key], roots[name].resolve()
-                )
+                base = roots[name].resolve()
+                scores[name] = _score(searchers[name], held[name], cache[key], base, depth)
             print(
-                f"held-out, {label} (k {rrf_k}, w {lex_w}): behaviour {scores['plain']:.3f}, "
-                f"CSN {scores['nodoc']:.3f}"
+                f"held-out, {label} (k {rrf_k}, w {lex_w}, depth {depth}): "
+                f"behaviour {scores['plain']:.3f}, CSN {scores['nodoc']:.3f}"
             )
         search_module.RRF_K, search_module.LEXICAL_WEIGHT, search_module.SEMANTIC_WEIGHT = default
     for searcher in searchers.values():
