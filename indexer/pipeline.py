@@ -444,13 +444,24 @@ class Pipeline:
         return folder_id, found, record
 
     def _record_skip(
-        self, folder_id: int, root: Path, path: Path, reason: str, record: FileRecord | None
+        self,
+        folder_id: int,
+        root: Path,
+        path: Path,
+        reason: str,
+        record: FileRecord | None,
+        *,
+        read: tuple[DiscoveredFile, str] | None = None,
     ) -> None:
-        try:
-            st = path.stat()
-            size, mtime = st.st_size, st.st_mtime_ns
-        except OSError:
-            size, mtime = 0, 0
+        """``read``: the file as read and its content hash, when the chunker skipped it."""
+        if read is not None:
+            size, mtime = read[0].size, read[0].mtime_ns
+        else:
+            try:
+                st = path.stat()
+                size, mtime = st.st_size, st.st_mtime_ns
+            except OSError:
+                size, mtime = 0, 0
         if record is not None:
             self.vectors.delete(self.store.delete_chunks_of(record.id))
         self.store.record_file(
@@ -459,7 +470,7 @@ class Pipeline:
             rel_path=_db_path(Path(_rel(path, root))),
             size=size,
             mtime_ns=mtime,
-            hash=None,
+            hash=read[1] if read is not None else None,
             status="skipped",
             reason=reason,
         )
@@ -516,7 +527,9 @@ class Pipeline:
             found.path, found.root, found.rel_path, after.st_size, after.st_mtime_ns
         )
         content_hash = _content_hash(data)
-        if record is not None and record.hash == content_hash and record.status == "indexed":
+        # Same bytes as when it was indexed, skipped or failed: only the mtime moved (or the
+        # size and mtime could not be trusted). A parser that crashed on it is not run again.
+        if record is not None and record.hash == content_hash:
             with self.store.transaction():
                 self.store.touch_file(record.id, found.size, found.mtime_ns)
             run.report.files_unchanged += 1
@@ -530,7 +543,8 @@ class Pipeline:
             chunks = self._chunk(path, data, ctx, run)
         except SkipFile as skip:
             with self.store.transaction():
-                self._record_skip(folder_id, found.root, path, str(skip), record)
+                read = (found, content_hash)
+                self._record_skip(folder_id, found.root, path, str(skip), record, read=read)
                 self.store.bump_generation()
             run.report.files_skipped += 1
             return None
@@ -538,12 +552,13 @@ class Pipeline:
             return None  # not recorded: the next run parses it again
         except ParserFailure as exc:  # crashed, hung or out of memory in the worker
             log.warning("parsing %s failed: %s", path, exc)
-            self._record_failure(folder_id, found, record, str(exc))
+            self._record_failure(folder_id, found, record, str(exc), content_hash)
             run.report.files_failed += 1
             return None
         except Exception as exc:  # a parser bug must cost one file, not the run
             log.exception("chunking %s failed", path)
-            self._record_failure(folder_id, found, record, f"parser error: {exc!r}"[:300])
+            reason = f"parser error: {exc!r}"[:300]
+            self._record_failure(folder_id, found, record, reason, content_hash)
             run.report.files_failed += 1
             return None
         news = [NewChunk(c, _text_hash(c.embed_text)) for c in chunks]
@@ -560,7 +575,12 @@ class Pipeline:
         return chunk_file(path, data, ctx)
 
     def _record_failure(
-        self, folder_id: int, found: DiscoveredFile, record: FileRecord | None, reason: str
+        self,
+        folder_id: int,
+        found: DiscoveredFile,
+        record: FileRecord | None,
+        reason: str,
+        content_hash: str | None = None,
     ) -> None:
         with self.store.transaction():
             if record is not None:
@@ -572,7 +592,7 @@ class Pipeline:
                 rel_path=found.rel_path,
                 size=found.size,
                 mtime_ns=found.mtime_ns,
-                hash=None,
+                hash=content_hash,
                 status="failed",
                 reason=reason,
             )
