@@ -16,7 +16,9 @@ Systems:
 - ``kenning hybrid``: ``Searcher.search(mode="hybrid")`` end to end, query embedding included
 - ``query embedding``: ``Searcher.embed_query`` alone
 
-hnsw recall@10 is measured against the exact top 10 over the same (float16-rounded) vectors.
+hnsw recall@10 is measured against the exact top 10 over the same (float16-rounded) vectors,
+at the shipped ``ef`` and at larger ones (``engine.vector_index._EF_SEARCH`` patched), with
+the semantic phase's p95 at each.
 """
 
 from __future__ import annotations
@@ -101,12 +103,21 @@ def run_size(n_chunks: int, embedder: object, queries: list[str]) -> None:
             systems[name](q)
             times[name].append((time.perf_counter() - started) * 1000)
 
-    vectors = searcher._vectors()
-    recalls = []
-    for q in queries:
-        hnsw = {i for i, _ in vectors.query(qvs[q].code, 10)}
-        truth = set(exact(q)[:10].tolist())
-        recalls.append(len(hnsw & truth) / 10)
+    import engine.vector_index as vector_index_module
+
+    shipped_ef = vector_index_module._EF_SEARCH
+    recall_by_ef: dict[int, tuple[float, float, float]] = {}
+    for ef in sorted({shipped_ef, 200, 400}):
+        vector_index_module._EF_SEARCH = ef
+        recalls, lat = [], []
+        for q in queries:
+            started = time.perf_counter()
+            hits = searcher.semantic(qvs[q], limit=10)
+            lat.append((time.perf_counter() - started) * 1000)
+            truth = set(exact(q)[:10].tolist())
+            recalls.append(len({h.chunk_id for h in hits} & truth) / 10)
+        recall_by_ef[ef] = (float(np.mean(recalls)), min(recalls), percentile(lat, 95))
+    vector_index_module._EF_SEARCH = shipped_ef
 
     out(f"\n{n_chunks} chunks ({len(queries)} queries, limit {LIMIT}, warm):")
     out("| system | p50 ms | p95 ms | mean ms |")
@@ -117,7 +128,12 @@ def run_size(n_chunks: int, embedder: object, queries: list[str]) -> None:
     lex, fts = percentile(times["kenning lexical"], 95), percentile(times["raw FTS5"], 95)
     sem, ex = percentile(times["kenning semantic"], 95), percentile(times["exact numpy"], 95)
     out(f"p95 ratios: lexical/raw FTS5 {lex / fts:.2f}x, semantic/exact numpy {sem / ex:.2f}x")
-    out(f"hnsw recall@10 vs exact: mean {np.mean(recalls):.4f}, min {min(recalls):.2f}")
+    for ef, (mean_recall, min_recall, p95) in recall_by_ef.items():
+        mark = " (shipped)" if ef == shipped_ef else ""
+        out(
+            f"hnsw recall@10 vs exact, ef {ef}{mark}: mean {mean_recall:.4f}, "
+            f"min {min_recall:.2f}; semantic p95 {p95:.2f} ms"
+        )
     out(
         f"RSS: +{rss_loaded - rss_before:.0f} MiB to open the index and load its vectors "
         f"(model already loaded); +{rss_mib() - rss_before:.0f} MiB after the queries"

@@ -3,9 +3,10 @@
 Texts are the function-level units of the eval corpus (CPython stdlib + npm), cycled until
 N chunks exist, so FTS5 sees real vocabulary and realistic posting-list lengths. Vectors are
 synthetic around real ones: 1,000 real chunks of the corpus are embedded by the bundled
-model once (cached), and each synthetic vector is one of them plus Gaussian noise (cosine
-~0.9 to its source). Real queries then have real neighbourhoods; uniform noise, or clusters
-unrelated to the queries, would make every top 10 a near-tie and understate ANN recall.
+model once (cached), and each synthetic vector mixes two of them (0.75/0.25, random pair)
+plus a little Gaussian noise. Real queries then have real, varied neighbourhoods. Uniform
+noise, clusters unrelated to the queries, or many noisy copies of each real vector would
+all turn every top 10 into a near-tie and understate ANN recall.
 The store and the vector index are written with Kenning's own ``Store`` and ``VectorIndex``,
 so ``Searcher`` opens the result like any index. Built once per N under ``.bench-data/``.
 """
@@ -24,7 +25,8 @@ MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 DIM = 384
 CHUNKS_PER_FILE = 20
 N_SOURCES = 1000
-NOISE_SIGMA = 0.0247  # per dimension: |noise| ~ 0.48, so cosine to the source ~ 0.9
+MIX = 0.75  # weight of the first source; the second gets 1 - MIX
+NOISE_SIGMA = 0.01  # per dimension: |noise| ~ 0.2
 
 
 def corpus_texts() -> list[tuple[str, str | None, int, int, str]]:
@@ -62,9 +64,10 @@ def source_vectors() -> np.ndarray:
 def synthetic_vectors(n: int, seed: int = SEED) -> np.ndarray:
     rng = np.random.default_rng(seed)
     sources = source_vectors()
-    assignment = rng.integers(0, len(sources), size=n)
+    first = rng.integers(0, len(sources), size=n)
+    second = rng.integers(0, len(sources), size=n)
     noise = NOISE_SIGMA * rng.standard_normal((n, DIM)).astype(np.float32)
-    vectors = sources[assignment] + noise
+    vectors = MIX * sources[first] + (1 - MIX) * sources[second] + noise
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors
 
@@ -75,7 +78,7 @@ def build(n_chunks: int, *, fresh: bool = False) -> Path:
     from engine.types import Chunk
     from engine.vector_index import VectorIndex
 
-    data_dir = WORK / f"synthetic-v2-{n_chunks}"
+    data_dir = WORK / f"synthetic-v3-{n_chunks}"
     done = data_dir / "built.ok"
     if done.exists() and not fresh:
         return data_dir

@@ -225,7 +225,10 @@ def main() -> None:
     roots = prepare_corpora(work, fresh=args.fresh)
     behaviour = load_queries("behaviour")
     csn = load_queries("csn")
-    suffix = "" if args.variant == "default" else f"-{args.variant}"
+    from eval.variants import QUERY_ONLY
+
+    shares_index = args.variant in ("default", *QUERY_ONLY)
+    suffix = "" if shares_index else f"-{args.variant}"
     embedder = None
     if any(s in MODES for s in systems):
         from engine.embedders import load_embedder
