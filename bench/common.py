@@ -52,15 +52,22 @@ def corpus_files(root: Path = EVAL_CORPUS) -> list[Path]:
     )
 
 
-def real_chunks(embedder: object, *, limit: int | None = None, root: Path = EVAL_CORPUS) -> list:
+def real_chunks(
+    embedder: object,
+    *,
+    limit: int | None = None,
+    root: Path = EVAL_CORPUS,
+    only: Path | None = None,
+) -> list:
     """Chunks of the eval corpus (CPython stdlib + npm) cut by Kenning's own chunkers with the
-    pipeline's token budget; a seeded sample of ``limit`` of them when given."""
+    pipeline's token budget; a seeded sample of ``limit`` of them when given; the chunks of
+    the one file ``only`` when given."""
     from indexer.chunking import ChunkingContext, SkipFile, chunk_file
     from indexer.pipeline import DEFAULT_CHUNK_TOKENS
 
     budget = max(32, min(embedder.max_tokens, DEFAULT_CHUNK_TOKENS))  # as Pipeline does
     chunks = []
-    for path in corpus_files(root):
+    for path in [only] if only is not None else corpus_files(root):
         rel = path.relative_to(root).as_posix()
         ctx = ChunkingContext(rel, budget, embedder.count_tokens)
         try:

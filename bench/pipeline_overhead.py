@@ -7,7 +7,10 @@ One process, one loaded model, alternating rounds:
 - ``pipeline``: ``Pipeline(fresh data dir, embedder).index([root])``: discovery, reading,
   chunking, token counting, embedding, SQLite + FTS5 writes, hnsw inserts, saving.
 - ``embedder alone``: ``embed_documents`` on the very chunk texts the pipeline embeds
-  (cut beforehand by the same chunkers, outside the timing).
+  (cut beforehand by the same chunkers, outside the timing), in one call;
+- ``embedder in groups``: the same texts in the pipeline's groups (whole files, flushed at
+  ``IndexOptions.group_chunks`` chunks), one call per group: the model-side cost of
+  committing in groups, separated from everything else.
 
 The pipeline's embedder is wrapped to clock the time spent inside ``embed_documents``, so
 each pipeline round also splits itself into "model" and "everything else" without relying
@@ -23,7 +26,16 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import EVAL_CORPUS, WORK, load_kenning_embedder, machine, median, out, real_chunks
+from bench.common import (
+    EVAL_CORPUS,
+    WORK,
+    corpus_files,
+    load_kenning_embedder,
+    machine,
+    median,
+    out,
+    real_chunks,
+)
 
 # A bounded slice of the eval corpus (~1/3 of it): code in two languages and Markdown docs.
 SUBSET = ("cpython/json", "cpython/email", "cpython/logging", "cpython/csv.py", "npm")
@@ -93,15 +105,20 @@ def make_root(subset: str) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subset", choices=("small", "all"), default="small")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    from indexer.pipeline import Pipeline
+    from indexer.pipeline import IndexOptions, Pipeline
 
     embedder = load_kenning_embedder()
     root = make_root(args.subset)
-    chunks = real_chunks(embedder, root=root)
-    texts = [c.embed_text for c in chunks]
+    groups: list[list[str]] = [[]]
+    for path in corpus_files(root):
+        file_chunks = real_chunks(embedder, root=root, only=path)
+        if len(groups[-1]) >= IndexOptions().group_chunks:
+            groups.append([])
+        groups[-1].extend(c.embed_text for c in file_chunks)
+    texts = [t for group in groups for t in group]
     tokens = sum(min(n, embedder.max_tokens) for n in embedder.count_tokens(texts))
     out(f"machine: {machine()}")
     out(
@@ -110,14 +127,21 @@ def main() -> None:
     )
     embedder.embed_documents(texts[:16])  # warm-up
 
-    totals, inside, alone = [], [], []
+    totals, inside, alone, grouped = [], [], [], []
     for r in range(args.rounds):
-        steps = ["pipeline", "alone"] if r % 2 == 0 else ["alone", "pipeline"]
+        steps = ["pipeline", "alone", "grouped"]
+        steps = steps[r % 3 :] + steps[: r % 3]
         for step in steps:
             if step == "alone":
                 started = time.perf_counter()
                 embedder.embed_documents(texts)
                 alone.append(time.perf_counter() - started)
+                continue
+            if step == "grouped":
+                started = time.perf_counter()
+                for group in groups:
+                    embedder.embed_documents(group)
+                grouped.append(time.perf_counter() - started)
                 continue
             data_dir = WORK / "pipeline-data"
             shutil.rmtree(data_dir, ignore_errors=True)
@@ -136,10 +160,13 @@ def main() -> None:
         out(
             f"  round {r + 1}: pipeline {totals[-1]:.1f} s (model {inside[-1]:.1f} s, "
             f"rest {totals[-1] - inside[-1]:.1f} s = {(totals[-1] - inside[-1]) / totals[-1]:.1%})"
-            f" | embedder alone {alone[-1]:.1f} s | pipeline/alone {totals[-1] / alone[-1]:.2f}x"
+            f" | embedder alone {alone[-1]:.1f} s, in {len(groups)} groups {grouped[-1]:.1f} s"
+            f" | pipeline/alone {totals[-1] / alone[-1]:.2f}x"
         )
     rest = [(t - i) / t for t, i in zip(totals, inside, strict=True)]
     ratio = median([t / a for t, a in zip(totals, alone, strict=True)])
+    group_cost = median([g / a for g, a in zip(grouped, alone, strict=True)])
+    out(f"median: embedder in the pipeline's groups / in one call: {group_cost:.2f}x")
     out(
         f"median: pipeline/embedder-alone {ratio:.2f}x; "
         f"non-model share of the pipeline {median(rest):.1%} (target <= 10%)"
