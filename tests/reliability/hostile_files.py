@@ -124,7 +124,8 @@ def pdf_encrypted(password: str = "secret") -> bytes:
 
     writer = PdfWriter()
     writer.add_blank_page(612, 792)
-    writer.encrypt(user_password=password, owner_password="owner", algorithm="AES-256")
+    # RC4 needs no optional package to write or to try opening (AES needs cryptography).
+    writer.encrypt(user_password=password, owner_password="owner", algorithm="RC4-128")
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
