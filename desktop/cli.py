@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop.cli_common import add_common_options, data_dir_from
-from engine.errors import KenningError
+from engine.errors import IndexDamagedError, KenningError
 from engine.types import Embedder, SearchFilters
 
 log = logging.getLogger("kenning")
@@ -115,10 +115,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         if not root.is_dir():
             raise KenningError(f"not a folder: {root} (index the folder that contains it)")
     data_dir = data_dir_from(args)
-    previous = recorded_model(data_dir)
+    try:
+        previous = recorded_model(data_dir)
+    except IndexDamagedError:
+        previous = None  # the pipeline moves the damaged database aside and says so
     embedder = embedder_from(args, default_model=previous[0] if previous else None)
-    if previous and args.model is None and args.server_url is None and embedder.dim != previous[1]:
-        log.debug("dimension differs from the index; the pipeline re-embeds")
     pipeline = Pipeline(data_dir, embedder, on_notice=_notice)
     try:
         report = pipeline.index(roots, on_progress=_ProgressBar())

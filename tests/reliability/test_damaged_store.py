@@ -145,11 +145,6 @@ def test_damage_found_by_a_watcher_update_reindexes_every_folder(indexed):
 
 
 @pytest.mark.model
-@pytest.mark.xfail(
-    strict=True,
-    reason="desktop/cli.py recorded_model() opens the store first and exits on IndexDamagedError "
-    "before the pipeline can move it aside (reported to the lead; remove this mark once fixed)",
-)
 def test_the_cli_tells_the_user_and_reindexes(tmp_path):
     tree = tmp_path / "tree"
     write_corpus(tree, 6, seed=41)
