@@ -8,7 +8,8 @@ module it patches (see docs/EVAL.md).
 - ``default``: Kenning as shipped.
 - ``no-header``: chunks are embedded without the "File: ... / Symbol: ..." header.
 - ``path-header``: the header names the file only (no symbol line).
-- ``int8``: the local model's Linear layers run with torch dynamic int8 quantization.
+- ``int8``: the local model's Linear layers run with torch dynamic int8 quantization
+  (per-channel weights: per-tensor loses too much, see docs/BENCHMARKS.md).
 - ``lexical-rarest4``: (query side only, shares the default indexes) a lexical query keeps
   only its 4 rarest OR-clauses by FTS5 document frequency, which bounds how many rows
   FTS5 has to score (the latency fix measured in docs/BENCHMARKS.md).
@@ -61,10 +62,11 @@ def apply(variant: str, embedder: object) -> object:
         _patch_lexical_pruning(RAREST_CLAUSES)
     elif variant == "int8":
         import torch
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
         model = embedder._model  # the LocalEmbedder's transformers model
-        embedder._model = torch.ao.quantization.quantize_dynamic(
-            model, {torch.nn.Linear}, dtype=torch.qint8
+        embedder._model = quantize_dynamic(
+            model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8
         )
     return embedder
 
