@@ -14,9 +14,10 @@ the window and the CLI start at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,8 @@ QUERY_TEMPLATE = "Instruct: {task}\nQuery:"
 CPU_TOKEN_BUDGET = 8192
 GPU_TOKEN_BUDGET = 65536
 MAX_BATCH_SIZE = 512
+# Inputs of at most this many tokens in all run on one CPU thread (see _threads_for).
+SMALL_INPUT_TOKENS = 512
 
 # Qwen3-Embedding reads the hidden state of this token, which its current tokenizer appends
 # itself; early tokenizer revisions did not, and the reference code appended it by hand.
@@ -177,9 +180,31 @@ class LocalEmbedder:
         ids = self._fit(self._token_ids(texts), texts)
         prompt_length = self._prompt_length(prompt)
         lengths = [len(seq) for seq in ids]
-        for batch in plan_batches(lengths, self._token_budget, max_batch_size=MAX_BATCH_SIZE):
-            out[batch] = self._forward([ids[i] for i in batch], prompt_length)
+        with self._threads_for(sum(lengths)):
+            for batch in plan_batches(lengths, self._token_budget, max_batch_size=MAX_BATCH_SIZE):
+                out[batch] = self._forward([ids[i] for i in batch], prompt_length)
         return out
+
+    @contextlib.contextmanager
+    def _threads_for(self, tokens: int) -> Iterator[None]:
+        """One CPU thread for tiny inputs (a typed query), the usual count otherwise.
+
+        A short forward pass is too small to split: with two OpenMP threads on a busy
+        machine it waits for both to be scheduled. Measured (docs/BENCHMARKS.md, section 3):
+        one query p95 55 ms with 1 thread vs 833 ms with 2 while another job ran. The model
+        has one owner thread (PriorityEmbedder), so the process-wide setting is not raced.
+        """
+        if self._device != "cpu" or tokens > SMALL_INPUT_TOKENS:
+            yield
+            return
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
     def _token_ids(self, texts: Sequence[str], max_length: int | None = None) -> list[list[int]]:
         if not texts:

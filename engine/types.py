@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # only annotations here; importing numpy costs start-up time
+    import numpy as np
 
 ChunkKind = Literal["code", "text"]
 SearchMode = Literal["hybrid", "semantic", "lexical"]
