@@ -9,31 +9,10 @@ import pytest
 
 from engine.local_embedder import LocalEmbedder
 from engine.serve.http_api import KenningServer, ServeConfig, make_server
+from tests.indexer.test_pipeline import UPLOADS  # the same small module, shared
 from tests.model_fixtures import build_tiny_qwen3
 
 TOKEN = "test-token-0123456789abcdef"
-
-UPLOADS = '''\
-import time
-
-
-def upload_with_retries(session, url, payload, attempts=5):
-    """Send the payload, retrying failed uploads with exponential backoff."""
-    for attempt in range(attempts):
-        if session.post(url, payload).ok:
-            return True
-        time.sleep(2 ** attempt)
-    return False
-
-
-def checksum(data):
-    """Adler-style rolling checksum of the bytes."""
-    a, b = 1, 0
-    for byte in data:
-        a = (a + byte) % 65521
-        b = (b + a) % 65521
-    return (b << 16) | a
-'''
 
 NOTES = """# Notes
 
