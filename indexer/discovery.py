@@ -216,14 +216,15 @@ def _secret_target_reason(real: str) -> str | None:
     return None
 
 
-def _size_limit(name: str, options: DiscoveryOptions) -> int:
+def size_limit(name: str, options: DiscoveryOptions) -> int:
+    """The size cap for a file of this name (documents have their own, larger one)."""
     dot = name.rfind(".")
     if dot >= 0 and name[dot:].lower() in DOCUMENT_SUFFIXES:
         return options.max_document_bytes
     return options.max_file_bytes
 
 
-def _size_reason(size: int, limit: int) -> str:
+def size_reason(size: int, limit: int) -> str:
     return f"larger than the size cap ({size / 2**20:.1f} MB > {limit / 2**20:.1f} MB)"
 
 
@@ -512,9 +513,9 @@ class _Walker:
         if key in self.seen_files:
             return None
         self.seen_files.add(key)
-        limit = _size_limit(entry.name, self.options)
+        limit = size_limit(entry.name, self.options)
         if st.st_size > limit:
-            self.skip(entry.path, _size_reason(st.st_size, limit))
+            self.skip(entry.path, size_reason(st.st_size, limit))
             return None
         return DiscoveredFile(
             Path(entry.path), self.root_path, item.rel, st.st_size, st.st_mtime_ns
@@ -566,10 +567,10 @@ def _discover_single_file(
         return
     if _secret_target_reason(os.path.realpath(path)):
         return
-    limit = _size_limit(name, options)
+    limit = size_limit(name, options)
     if st.st_size > limit:
         if on_skip is not None:
-            on_skip(SkippedPath(Path(path), Path(path), _size_reason(st.st_size, limit)))
+            on_skip(SkippedPath(Path(path), Path(path), size_reason(st.st_size, limit)))
         return
     yield DiscoveredFile(Path(path), Path(path), name, st.st_size, st.st_mtime_ns)
 

@@ -28,13 +28,14 @@ from engine.types import Chunk, Embedder
 from engine.vector_index import HEADER_NAME, INDEX_NAME, VectorIndex
 from indexer.chunking import CHUNKER_VERSION, ChunkingContext, SkipFile, chunk_file
 from indexer.discovery import (
-    DOCUMENT_SUFFIXES,
     DiscoveredFile,
     DiscoveryOptions,
     RootUnavailableError,
     SkippedPath,
     discover,
     exclusion_reason,
+    size_limit,
+    size_reason,
 )
 from indexer.parse_worker import (
     ParseCancelled,
@@ -431,11 +432,10 @@ class Pipeline:
             size=st.st_size,
             mtime_ns=st.st_mtime_ns,
         )
-        if found.size > self.options.discovery.max_file_bytes and (
-            path.suffix.lower() not in DOCUMENT_SUFFIXES
-        ):
+        limit = size_limit(path.name, self.options.discovery)
+        if found.size > limit:
             with self.store.transaction():
-                self._record_skip(folder_id, root, path, "larger than the size cap", record)
+                self._record_skip(folder_id, root, path, size_reason(found.size, limit), record)
             run.report.files_skipped += 1
             return None
         if _unchanged(record, found):
@@ -498,12 +498,7 @@ class Pipeline:
         self, folder_id: int, found: DiscoveredFile, record: FileRecord | None, run: _Run
     ) -> _Prepared | None:
         path = found.path
-        discovery = self.options.discovery
-        limit = (
-            discovery.max_document_bytes
-            if path.suffix.lower() in DOCUMENT_SUFFIXES
-            else discovery.max_file_bytes
-        )
+        limit = size_limit(path.name, self.options.discovery)
         try:
             read = _read_unchanging(path, limit)
         except FileNotFoundError:
