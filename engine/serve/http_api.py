@@ -43,6 +43,12 @@ DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_CONCURRENT = 32
 # A client that stops sending mid-request must not hold a thread for ever.
 DEFAULT_SOCKET_TIMEOUT_S = 60.0
+# After refusing a request whose body was not read, keep reading (and dropping) what the
+# client still sends for this long, up to this much, before closing: closing a socket with
+# unread data makes the kernel answer with a reset, and a client still sending its body then
+# gets "broken pipe" (or loses the error answer) instead of reading why it was refused.
+_LINGER_S = 2.0
+_LINGER_MAX_BYTES = 16 * 1024 * 1024
 
 Handler = Callable[[Any], dict[str, object]]
 
@@ -189,7 +195,30 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         self.timeout = self.server.config.socket_timeout_s
+        self._linger = False
         super().setup()
+
+    def finish(self) -> None:
+        super().finish()
+        if self._linger:
+            self._drain_before_close()
+
+    def _drain_before_close(self) -> None:
+        """Half-close, then drop what the client still sends, so the answer reaches it."""
+        sock: socket.socket = self.connection
+        deadline = time.monotonic() + _LINGER_S
+        drained = 0
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_WR)
+            while drained < _LINGER_MAX_BYTES:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                sock.settimeout(left)
+                data = sock.recv(65536)
+                if not data:
+                    break
+                drained += len(data)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
@@ -244,6 +273,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if not body_read:
             # The unread body would be taken for the next request on this connection.
             self.close_connection = True
+            self._linger = True
         self._send(status, payload)
 
     def _read_json(self) -> Any:

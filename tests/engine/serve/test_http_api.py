@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import socket
 
 import httpx
 import numpy as np
@@ -199,6 +200,24 @@ def test_chunked_body_is_refused(server):
         response.read()
     finally:
         conn.close()
+
+
+def test_refused_body_is_drained_so_the_client_reads_the_answer(server):
+    # A client that sends a whole over-limit body before reading must get the 413, not a
+    # connection reset: the server reads and drops the body it refused before closing.
+    body = b"x" * (8 * 1024 * 1024)
+    head = (
+        f"POST /v1/embeddings HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+        f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(head + body)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert b"over the limit" in answer
 
 
 def test_unknown_paths_and_methods(server):
