@@ -59,6 +59,8 @@ class FakeServer:
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
+        # Scripted stalls make the client hang up; the write that then fails is expected.
+        self.httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
