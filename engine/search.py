@@ -2,13 +2,17 @@
 
 Search-as-you-type needs the phases apart: ``lexical`` answers at once from FTS5,
 ``embed_query`` is the slow model call (any thread), ``semantic`` and ``fuse`` finish the job.
-``search`` runs them in order for the CLI.
+``search`` runs them for the CLI, with the lexical phase on a worker thread while the query
+is embedded (SQLite and torch both release the GIL), so a hybrid answer costs the slower of
+the two rather than their sum.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from concurrent import futures
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +35,9 @@ SEMANTIC_WEIGHT = 1.0
 EXACT_SEARCH_MAX = 20_000
 _SNIPPET_LINES = 12
 _SNIPPET_CHARS = 600
+# Threads that run hybrid searches' lexical phase, each with its own reader; more than one so
+# concurrent searches (the HTTP server) do not queue behind each other.
+_LEXICAL_WORKERS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,7 @@ class Searcher:
         self._local = threading.local()
         self._readers: list[Store] = []
         self._lock = threading.Lock()
+        self._lexical_pool: ThreadPoolExecutor | None = None
         store = self._store()
         self.model_info = store.model_info()
         if embedder is not None and self.model_info is not None:
@@ -81,6 +89,10 @@ class Searcher:
         return store
 
     def close(self) -> None:
+        with self._lock:
+            pool, self._lexical_pool = self._lexical_pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
         with self._lock:
             for store in self._readers:
                 try:
@@ -223,13 +235,30 @@ class Searcher:
             raise KenningError(f"unknown search mode {mode!r}: use hybrid, semantic or lexical")
         if mode == "lexical" or (mode == "hybrid" and self.embedder is None):
             return self.lexical(query, limit=limit, filters=filters)
-        qv = self.embed_query(query, filters=filters)
-        fetch = max(limit, 50) if mode == "hybrid" else limit
-        semantic = self.semantic(qv, limit=fetch, filters=filters)
         if mode == "semantic":
-            return semantic[:limit]
-        lexical = self.lexical(query, limit=fetch, filters=filters)
-        return self.fuse(lexical, semantic, limit=limit)
+            qv = self.embed_query(query, filters=filters)
+            return self.semantic(qv, limit=limit, filters=filters)
+        fetch = max(limit, 50)
+        lexical_job = self._lexical_workers().submit(
+            self.lexical, query, limit=fetch, filters=filters
+        )
+        try:
+            qv = self.embed_query(query, filters=filters)
+            semantic = self.semantic(qv, limit=fetch, filters=filters)
+        except BaseException:
+            # The embedding's error is the one to report; the lexical job is still waited
+            # for, so nothing reads the index after this call returns.
+            futures.wait([lexical_job])
+            raise
+        return self.fuse(lexical_job.result(), semantic, limit=limit)
+
+    def _lexical_workers(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._lexical_pool is None:
+                self._lexical_pool = ThreadPoolExecutor(
+                    _LEXICAL_WORKERS, thread_name_prefix="kenning-lexical"
+                )
+            return self._lexical_pool
 
     # ---------------------------------------------------------------- results
     def _results(

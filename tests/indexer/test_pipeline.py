@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.errors import KenningError
 from engine.search import Searcher
 from engine.store import Store
 from engine.types import SearchFilters
@@ -83,6 +84,55 @@ def test_index_then_search_all_modes(tree, data_dir):
         hits = s.search("blue green deploy", mode="lexical", filters=SearchFilters(kind="text"))
         assert hits and hits[0].path.endswith("notes.md") and hits[0].symbol == "Notes > Deployment"
         assert (hits[0].start_line, hits[0].end_line) == (1, 5)
+    finally:
+        s.close()
+
+
+class _MeetingEmbedder(HashingEmbedder):
+    """Embeds a query only once the lexical phase has started on another thread."""
+
+    def __init__(self, lexical_started: threading.Event) -> None:
+        super().__init__()
+        self.lexical_started = lexical_started
+
+    def embed_queries(self, texts, task="code"):
+        assert self.lexical_started.wait(10), "hybrid search ran lexical after the embedding"
+        return super().embed_queries(texts, task)
+
+
+def test_hybrid_search_runs_lexical_while_the_query_is_embedded(tree, data_dir, monkeypatch):
+    _index_once(data_dir, HashingEmbedder(), tree)
+    started = threading.Event()
+    lexical_threads: list[str] = []
+    plain_lexical = Searcher.lexical
+
+    def lexical(self, query, **kw):
+        lexical_threads.append(threading.current_thread().name)
+        started.set()
+        return plain_lexical(self, query, **kw)
+
+    monkeypatch.setattr(Searcher, "lexical", lexical)
+    s = Searcher(data_dir, _MeetingEmbedder(started))
+    try:
+        hits = _paths(s, "retrying with exponential backoff", mode="hybrid", limit=3)
+        assert hits[0] == ("uploads.py", "upload_with_retries")
+        assert lexical_threads and lexical_threads[0] != threading.current_thread().name
+    finally:
+        s.close()
+
+
+class _BrokenEmbedder(HashingEmbedder):
+    def embed_queries(self, texts, task="code"):
+        raise KenningError("the model went away")
+
+
+def test_hybrid_search_reports_the_embedding_error(tree, data_dir):
+    _index_once(data_dir, HashingEmbedder(), tree)
+    s = Searcher(data_dir, _BrokenEmbedder())
+    try:
+        with pytest.raises(KenningError, match="the model went away"):
+            s.search("retrying with exponential backoff", mode="hybrid")
+        assert s.search("retrying with exponential backoff", mode="lexical")
     finally:
         s.close()
 
