@@ -44,8 +44,12 @@ def embedder_from(
     *,
     default_model: str | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    lazy: bool = False,
 ) -> Embedder:
-    """Build the embedder the options ask for; ``default_model`` when --model is absent."""
+    """Build the embedder the options ask for; ``default_model`` when --model is absent.
+
+    ``lazy``: a local model is loaded only when something needs embedding.
+    """
     from engine.embedders import load_embedder
 
     api_key = args.api_key or os.environ.get("KENNING_API_KEY")
@@ -63,6 +67,7 @@ def embedder_from(
         dimensions=args.dimensions,
         on_notice=_notice,
         on_progress=on_progress,
+        lazy=lazy,
     )
 
 
@@ -119,7 +124,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         previous = recorded_model(data_dir)
     except IndexDamagedError:
         previous = None  # the pipeline moves the damaged database aside and says so
-    embedder = embedder_from(args, default_model=previous[0] if previous else None)
+    # Lazy: re-running over an unchanged tree answers in about a second, without the model.
+    embedder = embedder_from(args, default_model=previous[0] if previous else None, lazy=True)
     pipeline = Pipeline(data_dir, embedder, on_notice=_notice)
     try:
         report = pipeline.index(roots, on_progress=_ProgressBar())
@@ -130,10 +136,16 @@ def cmd_index(args: argparse.Namespace) -> int:
         f"{report.chunks_embedded} embedded) in {report.elapsed_s:.1f} s; "
         f"{report.files_unchanged} unchanged, {report.files_removed} removed, "
         f"{report.files_skipped} skipped, {report.files_failed} failed. "
-        f"Model: {embedder.model_id} ({embedder.dim}-dim, {embedder.device}).",
+        f"Model: {embedder.model_id} ({embedder.dim}-dim, {_device_note(embedder)}).",
         file=sys.stderr,
     )
     return 0
+
+
+def _device_note(embedder: Embedder) -> str:
+    if not getattr(embedder, "loaded", True):
+        return "not loaded: nothing to embed"
+    return embedder.device
 
 
 # --------------------------------------------------------------------- search

@@ -38,6 +38,7 @@ def load_embedder(
     api_key: str | None = None,
     on_notice: Callable[[str], None] | None = None,
     on_progress: ProgressCallback | None = None,
+    lazy: bool = False,
 ) -> Embedder:
     """Build the embedder the user asked for.
 
@@ -46,7 +47,9 @@ def load_embedder(
     ``on_notice``; without a callback the notice is logged as a warning). With ``server_url``
     the model runs on an OpenAI-compatible server instead and ``server_model`` names it there.
     ``on_progress(done_bytes, total_bytes)`` follows a download; without it the download draws
-    a bar on stderr. Raises ``KenningError`` with a one-line message on failure.
+    a bar on stderr. With ``lazy`` a local model is loaded on its first use, so a run with
+    nothing to embed does not pay for it. Raises ``KenningError`` with a one-line message on
+    failure.
     """
     if server_url:
         from engine.remote_embedder import RemoteEmbedder
@@ -69,6 +72,16 @@ def load_embedder(
             on_notice(resolved.notice)
         else:
             logger.warning("%s", resolved.notice)
+
+    if lazy:
+        from engine.lazy_embedder import LazyLocalEmbedder
+
+        return LazyLocalEmbedder(
+            Path(resolved.path),
+            model_id=resolved.model_id,
+            device=device,
+            dimensions=_fallback_dimensions(dimensions, resolved),
+        )
 
     from engine.local_embedder import LocalEmbedder
 

@@ -75,7 +75,7 @@ class LocalEmbedder:
         self._model_id = model_id
         if self._config.hidden_size is not None:
             # Fail on a bad dimension before spending seconds on the weights.
-            _check_dimensions(dimensions, self._config.hidden_size * len(self._config.pooling))
+            check_dimensions(dimensions, self._config.hidden_size * len(self._config.pooling))
         if token_budget is not None and token_budget < 1:
             raise KenningError(f"Token budget must be a positive number, got {token_budget}")
 
@@ -90,7 +90,7 @@ class LocalEmbedder:
 
         hidden = int(self._model.config.hidden_size)
         self._pooled_dim = hidden * len(self._config.pooling)
-        _check_dimensions(dimensions, self._pooled_dim)
+        check_dimensions(dimensions, self._pooled_dim)
         self._dimensions = dimensions
         self._token_budget = token_budget or (
             CPU_TOKEN_BUDGET if self._device == "cpu" else GPU_TOKEN_BUDGET
@@ -318,18 +318,27 @@ class LocalEmbedder:
 
     def _model_limit(self) -> int:
         """The longest input in tokens: the folder's max_seq_length, capped by positions."""
-        config = self._model.config
-        positions = getattr(config, "max_position_embeddings", None) or 0
-        limit = self._config.max_seq_length
-        if limit is None:
-            tokenizer_limit = getattr(self._tokenizer, "model_max_length", 0) or 0
-            # Tokenizers without a limit report a huge sentinel (int(1e30)).
-            limit = tokenizer_limit if 0 < tokenizer_limit < 1_000_000 else None
-        if limit is None:
-            limit = positions or 512
-        elif positions > 0:
-            limit = min(limit, positions)
-        return int(limit)
+        positions = getattr(self._model.config, "max_position_embeddings", None)
+        tokenizer_limit = getattr(self._tokenizer, "model_max_length", None)
+        return token_limit(self._config.max_seq_length, positions, tokenizer_limit)
+
+
+def token_limit(
+    max_seq_length: int | None, positions: int | None, tokenizer_limit: int | None
+) -> int:
+    """The longest input a model reads: its max_seq_length (else the tokenizer's limit, else
+    its position count, else 512), capped by its position count."""
+    positions = positions or 0
+    limit = max_seq_length
+    if limit is None:
+        tokenizer_limit = tokenizer_limit or 0
+        # Tokenizers without a limit report a huge sentinel (int(1e30)).
+        limit = tokenizer_limit if 0 < tokenizer_limit < 1_000_000 else None
+    if limit is None:
+        limit = positions or 512
+    elif positions > 0:
+        limit = min(limit, positions)
+    return int(limit)
 
 
 def _pool(
@@ -361,7 +370,7 @@ def _pool(
     return outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
 
 
-def _check_dimensions(dimensions: int | None, full: int) -> None:
+def check_dimensions(dimensions: int | None, full: int) -> None:
     if dimensions is None:
         return
     if (

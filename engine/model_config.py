@@ -118,10 +118,10 @@ def read_model_config(folder: Path) -> ModelConfig:
     else:
         pooling, include_prompt = (_default_pooling(model_type), True)
 
-    st_config = _read_dict(transformer_dir / "sentence_bert_config.json")
+    st_config = read_json_dict(transformer_dir / "sentence_bert_config.json")
     if not st_config and transformer_dir != folder:
-        st_config = _read_dict(folder / "sentence_bert_config.json")
-    prompts = _read_dict(folder / "config_sentence_transformers.json").get("prompts") or {}
+        st_config = read_json_dict(folder / "sentence_bert_config.json")
+    prompts = read_json_dict(folder / "config_sentence_transformers.json").get("prompts") or {}
     if not isinstance(prompts, dict):
         raise KenningError(f"Unreadable prompts in {folder / 'config_sentence_transformers.json'}")
     return ModelConfig(
@@ -181,7 +181,7 @@ def _read_pooling(pooling_dir: Path) -> tuple[tuple[PoolingMode, ...], bool]:
     return tuple(modes), bool(data.get("include_prompt", True))
 
 
-def _read_dict(path: Path) -> dict:
+def read_json_dict(path: Path) -> dict:
     data = _read_json(path)
     if data is None:
         return {}
@@ -209,7 +209,7 @@ def _hidden_size(hf: dict) -> int | None:
 
 
 def _padding_side(transformer_dir: Path) -> str | None:
-    side = _read_dict(transformer_dir / "tokenizer_config.json").get("padding_side")
+    side = read_json_dict(transformer_dir / "tokenizer_config.json").get("padding_side")
     return side if side in ("left", "right") else None
 
 

@@ -116,6 +116,15 @@ def _one_line_error(result) -> str:
     return lines[0]
 
 
+@pytest.mark.model
+def test_reindexing_an_unchanged_tree_does_not_load_the_model(indexed):
+    root, data_dir = indexed
+    again = kenning("index", str(root), data_dir=data_dir)
+    assert again.returncode == 0, again.stderr
+    assert "Indexed 0 files (0 chunks, 0 embedded)" in again.stderr
+    assert "not loaded: nothing to embed" in again.stderr
+
+
 def test_index_missing_path_is_one_line_error(tmp_path):
     line = _one_line_error(kenning("index", str(tmp_path / "nope"), data_dir=tmp_path / "d"))
     assert "no such folder" in line
