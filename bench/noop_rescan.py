@@ -9,8 +9,8 @@ that first index to a minute or so). Then, alternating:
 - ``pipeline``: ``Pipeline.index([root])`` again on an unchanged tree (in-process, model
   loaded: discovery with ignore rules, a stat per file, comparing with the store);
 - ``os.walk + stat``: the least any rescan must do;
-- ``kenning index`` (CLI, once at the end): the same no-op from a fresh process, model
-  loading included, as a user would run it.
+- ``kenning index`` (CLI, once at the end): the same no-op from a fresh process, as a user
+  would run it (the model is loaded only when something needs embedding, so not here).
 Target: <= 3 s.
 """
 

@@ -68,9 +68,17 @@ def _quote(term: str) -> str:
 def query_expression(query: str, *, prefix_last: bool = True) -> str | None:
     """An FTS5 MATCH expression for a user's query, or None when nothing is searchable.
 
-    Words are OR-ed so bm25 ranks chunks by how many of them they hold; an identifier matches
-    either whole or by all of its parts; a CJK run needs all of its bigrams. The last word may
-    be a prefix because the user is still typing it.
+    Words are OR-ed so bm25 ranks chunks by how many of them they hold (see ``query_clauses``).
+    """
+    clauses = query_clauses(query, prefix_last=prefix_last)
+    return " OR ".join(clauses) if clauses else None
+
+
+def query_clauses(query: str, *, prefix_last: bool = True) -> list[str]:
+    """One FTS5 expression per word of a user's query; a chunk matching any of them matches.
+
+    An identifier matches either whole or by all of its parts; a CJK run needs all of its
+    bigrams. The last word may be a prefix because the user is still typing it.
     """
     words = [m.group() for m in _WORD.finditer(query)]
     clauses: list[str] = []
@@ -90,9 +98,7 @@ def query_expression(query: str, *, prefix_last: bool = True) -> str | None:
             clauses.append(f"({_quote(whole)}{star} OR ({joined} AND {last_part}))")
         else:
             clauses.append(_quote(whole) + star)
-    if not clauses:
-        return None
-    return " OR ".join(clauses)
+    return clauses
 
 
 def query_terms(query: str) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import KenningError, ModelMismatchError
-from engine.lexical_tokens import query_expression, query_terms
+from engine.lexical_ranking import rank_clauses
+from engine.lexical_tokens import query_clauses, query_terms
 from engine.store import ChunkRow, Store
 from engine.types import Embedder, SearchFilters, SearchMode, SearchResult
 from engine.vector_index import VectorIndex
@@ -38,6 +40,8 @@ _SNIPPET_CHARS = 600
 # Threads that run hybrid searches' lexical phase, each with its own reader; more than one so
 # concurrent searches (the HTTP server) do not queue behind each other.
 _LEXICAL_WORKERS = 4
+# Match counts of query words kept between searches (cleared when the index changes).
+_COUNTS_KEPT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,8 @@ class Searcher:
         self._readers: list[Store] = []
         self._lock = threading.Lock()
         self._lexical_pool: ThreadPoolExecutor | None = None
+        self._counts: dict[str, int] = {}
+        self._counts_generation = -1
         store = self._store()
         self.model_info = store.model_info()
         if embedder is not None and self.model_info is not None:
@@ -125,11 +131,30 @@ class Searcher:
         self, query: str, *, limit: int = 20, filters: SearchFilters | None = None
     ) -> list[SearchResult]:
         filters = filters or SearchFilters()
-        match = query_expression(_check_query(query))
-        if match is None:
+        clauses = query_clauses(_check_query(query))
+        if not clauses:
             return []
-        hits = self._store().lexical(match, limit, **_filter_args(filters))
+        store = self._store()
+        count = self._match_counter(store)
+        hits = rank_clauses(store, clauses, limit, count, **_filter_args(filters))
         return self._results(hits, query, "lexical")
+
+    def _match_counter(self, store: Store) -> Callable[[str], int]:
+        """``store.match_count``, remembered until the index changes (typing repeats words)."""
+        generation = store.generation
+        with self._lock:
+            if generation != self._counts_generation or len(self._counts) > _COUNTS_KEPT:
+                self._counts = {}
+                self._counts_generation = generation
+            counts = self._counts
+
+        def count(clause: str) -> int:
+            found = counts.get(clause)
+            if found is None:
+                found = counts[clause] = store.match_count(clause)
+            return found
+
+        return count
 
     def embed_query(self, query: str, *, filters: SearchFilters | None = None) -> QueryVectors:
         if self.embedder is None:

@@ -553,11 +553,16 @@ class Store:
         """(chunk id, score) best first for an FTS5 MATCH expression; score = -bm25."""
         where, params = _filter_sql(path_glob, language, kind, folder)
         w = FTS_WEIGHTS
-        sql = (
-            f"SELECT chunks_fts.rowid, bm25(chunks_fts, {w[0]}, {w[1]}, {w[2]}) AS rank "
-            "FROM chunks_fts "
+        # Without filters the joins would only cost three lookups per matching row.
+        joins = (
             "JOIN chunks c ON c.id = chunks_fts.rowid JOIN files f ON f.id = c.file_id "
             "JOIN folders d ON d.id = f.folder_id "
+            if params
+            else ""
+        )
+        sql = (
+            f"SELECT chunks_fts.rowid, bm25(chunks_fts, {w[0]}, {w[1]}, {w[2]}) AS rank "
+            f"FROM chunks_fts {joins}"
             f"WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?"
         )
         try:
@@ -565,6 +570,16 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise KenningError(f"could not run the lexical query: {exc}") from exc
         return [(r[0], -float(r[1])) for r in rows]
+
+    def match_count(self, match: str) -> int:
+        """How many chunks an FTS5 MATCH expression matches (no ranking: cheap)."""
+        try:
+            row = self.conn.execute(
+                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)
+            ).fetchone()
+        except sqlite3.OperationalError as exc:
+            raise KenningError(f"could not run the lexical query: {exc}") from exc
+        return int(row[0])
 
     # ------------------------------------------------------------------- health
     def problem_files(self) -> list[tuple[str, str, str]]:
