@@ -9,7 +9,9 @@ the two rather than their sum.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 from concurrent import futures
@@ -22,7 +24,7 @@ import numpy as np
 from engine.errors import KenningError, ModelMismatchError
 from engine.lexical_ranking import rank_clauses
 from engine.lexical_tokens import query_clauses, query_terms
-from engine.store import ChunkRow, Store
+from engine.store import DB_NAME, ChunkRow, Store
 from engine.types import Embedder, SearchFilters, SearchMode, SearchResult
 from engine.vector_index import VectorIndex
 
@@ -74,6 +76,7 @@ class Searcher:
         self._lexical_pool: ThreadPoolExecutor | None = None
         self._counts: dict[str, int] = {}
         self._counts_generation = -1
+        self._loaded_identity: tuple[int, int] | None = None
         store = self._store()
         self.model_info = store.model_info()
         if embedder is not None and self.model_info is not None:
@@ -86,13 +89,37 @@ class Searcher:
                 )
 
     def _store(self) -> Store:
+        identity = self._db_identity()
         store = getattr(self._local, "store", None)
+        if store is not None and self._local.identity != identity:
+            # The indexer moved a damaged database aside and started a new one, and this
+            # reader still has the old file open.
+            with self._lock:
+                if store in self._readers:
+                    self._readers.remove(store)
+            with contextlib.suppress(Exception):
+                store.close()
+            store = None
         if store is None:
             store = Store.open(self.data_dir, readonly=True)
-            self._local.store = store
+            self._local.store, self._local.identity = store, identity
             with self._lock:
                 self._readers.append(store)
+                if identity != self._loaded_identity:
+                    if self._loaded_identity is not None:
+                        # Nothing loaded from the old file holds for the new one.
+                        self._loaded_vectors, self._loaded_generation = None, -1
+                        self._counts, self._counts_generation = {}, -1
+                        self.model_info = store.model_info()
+                    self._loaded_identity = identity
         return store
+
+    def _db_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.data_dir / DB_NAME)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
 
     def close(self) -> None:
         with self._lock:

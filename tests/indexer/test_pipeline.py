@@ -338,6 +338,26 @@ def test_damaged_database_is_moved_aside_and_rebuilt(tree, data_dir):
     assert report.files_indexed == 2
 
 
+def test_a_searcher_follows_the_database_that_replaced_a_damaged_one(tree, data_dir):
+    emb = HashingEmbedder()
+    _index_once(data_dir, emb, tree)
+    s = Searcher(data_dir, emb)
+    try:
+        assert _paths(s, "blue green deploy", mode="hybrid")[0][0] == "notes.md"
+        # The damaged file is moved aside (the open reader keeps it) and a new one is built.
+        db = data_dir / "index.sqlite3"
+        db.rename(data_dir / "elsewhere.sqlite3")
+        for extra in ("index.sqlite3-wal", "index.sqlite3-shm"):
+            (data_dir / extra).unlink(missing_ok=True)
+        (tree / "docs" / "notes.md").write_text("# Notes\n\nCanary releases only.\n")
+        _index_once(data_dir, emb, tree)
+        for mode in ("lexical", "hybrid"):
+            assert _paths(s, "canary releases", mode=mode)[0][0] == "notes.md", mode
+            assert not s.search("blue green deploy", mode="lexical"), mode
+    finally:
+        s.close()
+
+
 def test_cancel_mid_group_commits_no_file_but_keeps_paid_vectors(tmp_path, data_dir):
     root = tmp_path / "group"
     root.mkdir()
