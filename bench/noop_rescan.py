@@ -140,7 +140,8 @@ def main() -> None:
     wall = time.perf_counter() - started
     status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr[-300:]}"
     out(
-        f"`kenning index` no-op from a fresh process (model load included): {wall:.2f} s ({status})"
+        f"`kenning index` no-op from a fresh process (the model loads only when something "
+        f"needs embedding): {wall:.2f} s ({status})"
     )
 
 

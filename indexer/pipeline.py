@@ -57,8 +57,10 @@ class IndexOptions:
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS
     # Files are embedded and committed in groups of about this many chunks.
     group_chunks: int = 128
-    # Texts per model call within a group; a cancel waits for at most one such call.
-    embed_slice: int = 32
+    # Model calls within a group hold at most this many texts and, padded to their longest,
+    # about this many characters (~4k tokens); a cancel waits for at most one such call.
+    embed_slice: int = 256
+    embed_slice_chars: int = 16_384
     # While watching, the vector index is saved at most this often (and always on close).
     save_interval_s: float = 60.0
     # A different model than the index's: re-embed everything (True) or refuse (False).
@@ -645,15 +647,10 @@ class Pipeline:
     def _embed_missing(self, missing: dict[str, Chunk], run: _Run) -> dict[str, np.ndarray]:
         """Embed in slices, so a cancel (quit, pause) waits for one slice, not a whole group."""
         dim = self.embedder.dim
-        # Similar lengths share a slice, so a slice pads little (unsorted 32-text slices padded
-        # to 1.68x the real tokens in bench.pipeline_overhead).
-        hashes = sorted(missing, key=lambda h: len(missing[h].embed_text))
         fresh: dict[str, np.ndarray] = {}
-        step = self.options.embed_slice
-        for start in range(0, len(hashes), step):
+        for part in self._slices(missing):
             if run.cancelled:
                 break
-            part = hashes[start : start + step]
             texts = [missing[h].embed_text for h in part]
             embedded = self.embedder.embed_documents(texts)
             self.embedded_texts += len(texts)
@@ -664,6 +661,29 @@ class Pipeline:
                 )
             fresh.update(zip(part, embedded, strict=True))
         return fresh
+
+    def _slices(self, missing: dict[str, Chunk]) -> list[list[str]]:
+        """The texts' hashes cut into model calls of similar lengths.
+
+        A call pads every text to its longest: 32-text slices in file order padded to 1.68x
+        the real tokens in bench.pipeline_overhead. Sorted by length and cut by padded size,
+        short texts share large calls and long ones small calls.
+        """
+        hashes = sorted(missing, key=lambda h: len(missing[h].embed_text))
+        slices: list[list[str]] = []
+        current: list[str] = []
+        for h in hashes:
+            longest = len(missing[h].embed_text)  # sorted: the newest is the longest
+            padded = (len(current) + 1) * longest
+            if current and (
+                padded > self.options.embed_slice_chars or len(current) >= self.options.embed_slice
+            ):
+                slices.append(current)
+                current = []
+            current.append(h)
+        if current:
+            slices.append(current)
+        return slices
 
     def _finish(self, run: _Run, *, save: bool) -> None:
         if run.cancelled:

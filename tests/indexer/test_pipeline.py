@@ -383,3 +383,28 @@ def test_cancel_mid_group_commits_no_file_but_keeps_paid_vectors(tmp_path, data_
     p.close()
     # The two vectors embedded before the cancel came from the cache.
     assert report.files_indexed == 6 and len(resumed.documents_embedded) == 4
+
+
+def test_model_calls_group_similar_lengths_within_their_bounds(data_dir):
+    from engine.types import Chunk
+
+    lengths = [5, 400, 7, 90, 3000, 12, 400, 88, 6, 1]
+    missing = {
+        f"h{i}": Chunk(1, 1, "code", "python", None, "x" * n, "x" * n)
+        for i, n in enumerate(lengths)
+    }
+    options = IndexOptions(embed_slice=3, embed_slice_chars=1000)
+    p = Pipeline(data_dir, HashingEmbedder(), options=options)
+    try:
+        slices = p._slices(missing)
+    finally:
+        p.close()
+    flat = [h for part in slices for h in part]
+    assert sorted(flat) == sorted(missing)  # every text exactly once
+    sizes = [len(missing[h].embed_text) for h in flat]
+    assert sizes == sorted(sizes)  # similar lengths side by side
+    for part in slices:
+        longest = max(len(missing[h].embed_text) for h in part)
+        assert len(part) <= 3
+        assert len(part) == 1 or len(part) * longest <= 1000
+    assert [len(missing[h].embed_text) for h in slices[-1]] == [3000]  # alone, over budget
