@@ -83,6 +83,10 @@ class LazyLocalEmbedder:
     def device(self) -> str:
         return self._load().device
 
+    @property
+    def token_budget(self) -> int:
+        return self._load().token_budget
+
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self._load().count_tokens(texts)
 

@@ -138,6 +138,11 @@ class LocalEmbedder:
     def device(self) -> str:
         return self._device
 
+    @property
+    def token_budget(self) -> int:
+        """Padded tokens per forward pass; callers slicing work can match its batches."""
+        return self._token_budget
+
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Tokens the model reads for each text as a document, special tokens included.
 

@@ -69,6 +69,10 @@ class PriorityEmbedder:
         return self._inner.device
 
     @property
+    def token_budget(self) -> int | None:
+        return getattr(self._inner, "token_budget", None)
+
+    @property
     def waiting(self) -> tuple[int, int]:
         """``(queries, documents)`` calls currently waiting for the model."""
         with self._cond:

@@ -24,6 +24,7 @@ import numpy as np
 from engine.errors import IndexDamagedError, KenningError, ModelMismatchError
 from engine.search import load_or_build_vectors
 from engine.store import DB_NAME, FileRecord, NewChunk, Store
+from engine.token_batches import plan_batches
 from engine.types import Chunk, Embedder
 from engine.vector_index import HEADER_NAME, INDEX_NAME, VectorIndex
 from indexer.chunking import CHUNKER_VERSION, ChunkingContext, SkipFile, chunk_file
@@ -48,6 +49,8 @@ from indexer.parse_worker import (
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_TOKENS = 512
+# Padded tokens per model call when the embedder does not say (a remote server).
+DEFAULT_SLICE_TOKENS = 8192
 
 
 @dataclass
@@ -57,10 +60,11 @@ class IndexOptions:
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS
     # Files are embedded and committed in groups of about this many chunks.
     group_chunks: int = 128
-    # Model calls within a group hold at most this many texts and, padded to their longest,
-    # about this many characters (~4k tokens); a cancel waits for at most one such call.
+    # Model calls within a group: the embedder's own batches (similar lengths, at most its
+    # token budget padded, or ``embed_slice_tokens`` when set), at most ``embed_slice`` texts
+    # each. A cancel waits for at most one such call.
     embed_slice: int = 256
-    embed_slice_chars: int = 16_384
+    embed_slice_tokens: int | None = None
     # While watching, the vector index is saved at most this often (and always on close).
     save_interval_s: float = 60.0
     # A different model than the index's: re-embed everything (True) or refuse (False).
@@ -663,27 +667,22 @@ class Pipeline:
         return fresh
 
     def _slices(self, missing: dict[str, Chunk]) -> list[list[str]]:
-        """The texts' hashes cut into model calls of similar lengths.
+        """The texts' hashes cut into the model's own batches: similar lengths together.
 
-        A call pads every text to its longest: 32-text slices in file order padded to 1.68x
-        the real tokens in bench.pipeline_overhead. Sorted by length and cut by padded size,
-        short texts share large calls and long ones small calls.
+        A call pads every text to its longest. 32-text slices in file order padded to 1.68x
+        the real tokens (bench.pipeline_overhead); cut as the embedder would batch the whole
+        group, the model does the same work as in one call per group, and a cancel still
+        waits for one batch only.
         """
-        hashes = sorted(missing, key=lambda h: len(missing[h].embed_text))
-        slices: list[list[str]] = []
-        current: list[str] = []
-        for h in hashes:
-            longest = len(missing[h].embed_text)  # sorted: the newest is the longest
-            padded = (len(current) + 1) * longest
-            if current and (
-                padded > self.options.embed_slice_chars or len(current) >= self.options.embed_slice
-            ):
-                slices.append(current)
-                current = []
-            current.append(h)
-        if current:
-            slices.append(current)
-        return slices
+        hashes = list(missing)
+        lengths = self.embedder.count_tokens([missing[h].embed_text for h in hashes])
+        budget = (
+            self.options.embed_slice_tokens
+            or getattr(self.embedder, "token_budget", None)
+            or DEFAULT_SLICE_TOKENS
+        )
+        batches = plan_batches(lengths, budget, max_batch_size=self.options.embed_slice)
+        return [[hashes[i] for i in batch] for batch in batches]
 
     def _finish(self, run: _Run, *, save: bool) -> None:
         if run.cancelled:

@@ -385,26 +385,32 @@ def test_cancel_mid_group_commits_no_file_but_keeps_paid_vectors(tmp_path, data_
     assert report.files_indexed == 6 and len(resumed.documents_embedded) == 4
 
 
-def test_model_calls_group_similar_lengths_within_their_bounds(data_dir):
+def test_model_calls_are_the_embedders_own_batches(data_dir):
+    from engine.token_batches import plan_batches
     from engine.types import Chunk
 
-    lengths = [5, 400, 7, 90, 3000, 12, 400, 88, 6, 1]
+    words = [5, 400, 7, 90, 3000, 12, 400, 88, 6, 1]
     missing = {
-        f"h{i}": Chunk(1, 1, "code", "python", None, "x" * n, "x" * n)
-        for i, n in enumerate(lengths)
+        f"h{i}": Chunk(1, 1, "code", "python", None, "w " * n, "w " * n)
+        for i, n in enumerate(words)
     }
-    options = IndexOptions(embed_slice=3, embed_slice_chars=1000)
-    p = Pipeline(data_dir, HashingEmbedder(), options=options)
+    emb = HashingEmbedder()
+    options = IndexOptions(embed_slice=3, embed_slice_tokens=1000)
+    p = Pipeline(data_dir, emb, options=options)
     try:
         slices = p._slices(missing)
     finally:
         p.close()
     flat = [h for part in slices for h in part]
     assert sorted(flat) == sorted(missing)  # every text exactly once
-    sizes = [len(missing[h].embed_text) for h in flat]
-    assert sizes == sorted(sizes)  # similar lengths side by side
+    counts = emb.count_tokens([c.embed_text for c in missing.values()])
+    tokens = dict(zip(missing, counts, strict=True))
     for part in slices:
-        longest = max(len(missing[h].embed_text) for h in part)
+        longest = max(tokens[h] for h in part)
         assert len(part) <= 3
         assert len(part) == 1 or len(part) * longest <= 1000
-    assert [len(missing[h].embed_text) for h in slices[-1]] == [3000]  # alone, over budget
+    # Exactly the batches the embedder would make of the whole group.
+    hashes = list(missing)
+    want = plan_batches([tokens[h] for h in hashes], 1000, max_batch_size=3)
+    assert slices == [[hashes[i] for i in batch] for batch in want]
+    assert [tokens[h] for h in slices[0]] == [max(tokens.values())]  # alone, over budget
