@@ -58,8 +58,10 @@ class IndexOptions:
     discovery: DiscoveryOptions = field(default_factory=DiscoveryOptions)
     # Chunks are at most this many model tokens (and never more than the model takes).
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS
-    # Files are embedded and committed in groups of about this many chunks.
-    group_chunks: int = 128
+    # Files are embedded and committed in groups of about this many chunks. Bigger groups
+    # batch similar lengths better (128: the model did 1.16x the work of one call, 512:
+    # 1.04x) at the cost of coarser commits; a cancel keeps the vectors already paid for.
+    group_chunks: int = 512
     # Model calls within a group: the embedder's own batches (similar lengths, at most its
     # token budget padded, or ``embed_slice_tokens`` when set), at most ``embed_slice`` texts
     # each. A cancel waits for at most one such call.

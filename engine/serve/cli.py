@@ -21,11 +21,20 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import KenningError
-from engine.serve.embeddings_api import DEFAULT_MAX_BATCH
-from engine.serve.http_api import DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, KenningServer
+from engine.serve.defaults import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_PORT,
+)
 from engine.types import Embedder
+
+if TYPE_CHECKING:
+    # The server (and numpy) load when a subcommand runs, not when it is registered.
+    from engine.serve.http_api import KenningServer
 
 log = logging.getLogger(__name__)
 

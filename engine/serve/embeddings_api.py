@@ -17,11 +17,11 @@ import numpy as np
 
 from engine.errors import EmbeddingServerError, KenningError
 from engine.serve.api_errors import ApiError
+from engine.serve.defaults import DEFAULT_MAX_BATCH
 from engine.types import Embedder
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_BATCH = 256
 ENCODINGS = ("float", "base64")
 
 

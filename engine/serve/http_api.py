@@ -30,19 +30,21 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from engine.serve.api_errors import ApiError
-from engine.serve.embeddings_api import DEFAULT_MAX_BATCH, EmbeddingsApi
+from engine.serve.defaults import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONCURRENT,
+    DEFAULT_PORT,
+    DEFAULT_SOCKET_TIMEOUT_S,
+)
+from engine.serve.embeddings_api import EmbeddingsApi
 from engine.serve.search_api import SearchApi
 from engine.serve.security import RequestGuard
 from engine.types import Embedder
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8741
-DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
-DEFAULT_MAX_CONCURRENT = 32
-# A client that stops sending mid-request must not hold a thread for ever.
-DEFAULT_SOCKET_TIMEOUT_S = 60.0
 # After refusing a request whose body was not read, keep reading (and dropping) what the
 # client still sends for this long, up to this much, before closing: closing a socket with
 # unread data makes the kernel answer with a reset, and a client still sending its body then
