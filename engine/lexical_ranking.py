@@ -11,8 +11,8 @@ the rarest words (as many as fit the budget) are candidates, and they are scored
 the full OR, so each candidate gets exactly the score the full query would give it. What is
 given up are chunks holding only common words; they score low (bm25's idf of a word in many
 chunks is small), and on the 100k-chunk benchmark the top 10 keeps 98.4% of the exact
-ranking's scores, 183 of 186 queries identical (docs/BENCHMARKS.md). Below the budget, or when the candidates do not fill
-the page, the full query runs as before.
+ranking's scores, 183 of 186 queries identical (docs/BENCHMARKS.md). Below the budget, or
+when the candidates do not fill the page, the full query runs as before.
 """
 
 from __future__ import annotations
