@@ -105,10 +105,13 @@ def prepare_corpora(work: Path, *, fresh: bool) -> dict[str, Path]:
 
 # ----------------------------------------------------------------------------- kenning
 def build_index(root: Path, data_dir: Path, embedder: object) -> dict[str, float]:
-    from indexer.pipeline import Pipeline
+    from indexer.pipeline import IndexOptions, Pipeline
 
     started = time.perf_counter()
-    pipeline = Pipeline(data_dir, embedder)  # type: ignore[arg-type]
+    # Parsers run in this process: the chunking variants (eval.variants) patch functions
+    # here, which a parse worker process would never see. The chunks are the same either way.
+    options = IndexOptions(isolate_parsers=False)
+    pipeline = Pipeline(data_dir, embedder, options=options)  # type: ignore[arg-type]
     try:
         report = pipeline.index([root])
     finally:
