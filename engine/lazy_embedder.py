@@ -43,14 +43,15 @@ class LazyLocalEmbedder:
         self._config: ModelConfig = read_model_config(self._model_dir)
         self._lock = threading.Lock()
         self._model: LocalEmbedder | None = None
-        if self._config.hidden_size is None:
+        # Set while the model is not loaded: what max_tokens answers until then.
+        self._predicted_max_tokens: int | None = None
+        if self._config.pooled_dim is None:
             self._load()  # nothing on disk says the width: only the model can
         else:
-            pooled = self._config.hidden_size * len(self._config.pooling)
             from engine.local_embedder import check_dimensions
 
-            check_dimensions(dimensions, pooled)
-        self._predicted_max_tokens = self._read_max_tokens()
+            check_dimensions(dimensions, self._config.pooled_dim)
+            self._predicted_max_tokens = self._read_max_tokens()
 
     @property
     def loaded(self) -> bool:
@@ -66,16 +67,19 @@ class LazyLocalEmbedder:
     def dim(self) -> int:
         if self._model is not None:
             return self._model.dim
-        assert self._config.hidden_size is not None
-        return self._dimensions or self._config.hidden_size * len(self._config.pooling)
+        assert self._config.pooled_dim is not None
+        return self._dimensions or self._config.pooled_dim
 
     @property
     def max_tokens(self) -> int:
-        return self._model.max_tokens if self._model is not None else self._predicted_max_tokens
+        if self._model is not None:
+            return self._model.max_tokens
+        assert self._predicted_max_tokens is not None
+        return self._predicted_max_tokens
 
     @property
     def instruction_aware(self) -> bool:
-        return self._config.is_qwen3 or "Instruct:" in self._config.query_prompt
+        return self._config.instruction_aware
 
     # -- these need the model -----------------------------------------------------------
 
@@ -107,8 +111,8 @@ class LazyLocalEmbedder:
                     device=self._device,
                     dimensions=self._dimensions,
                 )
-                predicted = getattr(self, "_predicted_max_tokens", model.max_tokens)
-                if model.max_tokens != predicted:
+                predicted = self._predicted_max_tokens
+                if predicted is not None and model.max_tokens != predicted:
                     # Chunks were already sized for the predicted limit; the model truncates
                     # anything longer, so this costs a little recall, never a failure.
                     logger.warning(
@@ -121,8 +125,6 @@ class LazyLocalEmbedder:
             return self._model
 
     def _read_max_tokens(self) -> int:
-        if self._model is not None:
-            return self._model.max_tokens
         from engine.local_embedder import token_limit
         from engine.model_config import read_json_dict
 

@@ -73,9 +73,9 @@ class LocalEmbedder:
     ) -> None:
         self._config: ModelConfig = read_model_config(Path(model_dir))
         self._model_id = model_id
-        if self._config.hidden_size is not None:
+        if self._config.pooled_dim is not None:
             # Fail on a bad dimension before spending seconds on the weights.
-            check_dimensions(dimensions, self._config.hidden_size * len(self._config.pooling))
+            check_dimensions(dimensions, self._config.pooled_dim)
         if token_budget is not None and token_budget < 1:
             raise KenningError(f"Token budget must be a positive number, got {token_budget}")
 
@@ -132,7 +132,7 @@ class LocalEmbedder:
 
     @property
     def instruction_aware(self) -> bool:
-        return self._config.is_qwen3 or "Instruct:" in self._config.query_prompt
+        return self._config.instruction_aware
 
     @property
     def device(self) -> str:

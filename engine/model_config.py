@@ -68,6 +68,16 @@ class ModelConfig:
         return self.prompts.get("query", "")
 
     @property
+    def instruction_aware(self) -> bool:
+        """Queries get a task instruction (Qwen3, or a folder whose query prompt has one)."""
+        return self.is_qwen3 or "Instruct:" in self.query_prompt
+
+    @property
+    def pooled_dim(self) -> int | None:
+        """The width of a vector before any Matryoshka cut, when config.json says."""
+        return self.hidden_size * len(self.pooling) if self.hidden_size is not None else None
+
+    @property
     def document_prompt(self) -> str:
         # The names sentence-transformers' encode_document tries, in its order.
         for name in ("document", "passage", "corpus"):

@@ -585,7 +585,7 @@ def _load_twin(folder: Path) -> _LocalTwin | None:
         max_tokens=min(limits) if limits else DEFAULT_MAX_TOKENS,
         query_prompt=config.query_prompt,
         document_prompt=config.document_prompt,
-        is_qwen3=config.is_qwen3 or "Instruct:" in config.query_prompt,
+        is_qwen3=config.instruction_aware,
     )
 
 
