@@ -565,21 +565,19 @@ class Store:
             f"FROM chunks_fts {joins}"
             f"WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?"
         )
-        try:
-            rows = self.conn.execute(sql, [match, *params, limit]).fetchall()
-        except sqlite3.OperationalError as exc:
-            raise KenningError(f"could not run the lexical query: {exc}") from exc
+        rows = self._fts_query(sql, [match, *params, limit])
         return [(r[0], -float(r[1])) for r in rows]
 
     def match_count(self, match: str) -> int:
         """How many chunks an FTS5 MATCH expression matches (no ranking: cheap)."""
+        rows = self._fts_query("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", [match])
+        return int(rows[0][0])
+
+    def _fts_query(self, sql: str, params: list[object]) -> list[tuple]:
         try:
-            row = self.conn.execute(
-                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)
-            ).fetchone()
-        except sqlite3.OperationalError as exc:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:  # e.g. a MATCH expression FTS5 rejects
             raise KenningError(f"could not run the lexical query: {exc}") from exc
-        return int(row[0])
 
     # ------------------------------------------------------------------- health
     def problem_files(self) -> list[tuple[str, str, str]]:
