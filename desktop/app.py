@@ -238,7 +238,9 @@ class KenningApp(QObject):
             self.tray.notify("Kenning", notice)
         self.local_server.set_model(embedder)
         try:
-            searcher = Searcher(self.data_dir, embedder, vectors=self.service.vectors)
+            # The service, not its vectors of the moment: it hands out the vector index of the
+            # store in place, which a recovery from damage replaces.
+            searcher = Searcher(self.data_dir, embedder, vectors=self.service)
         except KenningError as exc:
             self.notifier.error(str(exc))
             return

@@ -126,7 +126,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         previous = None  # the pipeline moves the damaged database aside and says so
     # Lazy: re-running over an unchanged tree answers in about a second, without the model.
     embedder = embedder_from(args, default_model=previous[0] if previous else None, lazy=True)
-    pipeline = Pipeline(data_dir, embedder, on_notice=_notice)
+    pipeline = Pipeline(data_dir, embedder, on_notice=_notice, what="kenning index")
     try:
         report = pipeline.index(roots, on_progress=_ProgressBar())
     finally:
@@ -246,7 +246,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             vectors = {
                 "count": header.get("count"),
                 "generation": header.get("generation"),
-                "current": header.get("generation") == stats["generation"],
+                # The saved index reflects the store's points (not every chunk change).
+                "current": header.get("generation") == stats["points_generation"]
+                and header.get("model") == stats["model"],
             }
         except ValueError:
             vectors = {"damaged": True}

@@ -15,3 +15,7 @@ class EmbeddingServerError(KenningError):
 
 class IndexDamagedError(KenningError):
     """A stored file could not be read back; it has to be rebuilt."""
+
+
+class IndexBusy(KenningError):
+    """Another process is writing the index (or holds its database locked): not damage."""

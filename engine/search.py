@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import KenningError, ModelMismatchError
+from engine.index_files import FixedVectors, VectorSource, load_or_build_vectors
 from engine.lexical_ranking import rank_clauses
 from engine.lexical_tokens import query_clauses, query_terms
 from engine.store import DB_NAME, ChunkRow, Store
@@ -63,11 +64,16 @@ class Searcher:
         data_dir: Path,
         embedder: Embedder | None = None,
         *,
-        vectors: VectorIndex | None = None,
+        vectors: VectorSource | VectorIndex | None = None,
     ) -> None:
+        """``vectors``: where the writer in this process keeps the live vector index (its
+        :class:`~engine.index_files.IndexFiles`, or a service that asks it); without it the
+        saved index is loaded, and reloaded when the store's points change."""
         self.data_dir = Path(data_dir)
         self.embedder = embedder
-        self._shared_vectors = vectors
+        if isinstance(vectors, VectorIndex):
+            vectors = FixedVectors(vectors)
+        self._source: VectorSource | None = vectors
         self._loaded_vectors: VectorIndex | None = None
         self._loaded_generation = -1
         self._local = threading.local()
@@ -137,12 +143,17 @@ class Searcher:
 
     # ---------------------------------------------------------------- vectors
     def _vectors(self) -> VectorIndex | None:
-        if self._shared_vectors is not None:
-            return self._shared_vectors
+        store = self._store()
+        if self._source is not None:
+            vectors = self._source.current_vectors()
+            if vectors is not None and vectors.store_id not in (None, self._local.identity):
+                # The writer replaced a damaged store and this reader is not on the new one
+                # yet (or the other way round): its labels mean nothing here.
+                return None
+            return vectors
         if self.model_info is None:
             return None
-        store = self._store()
-        generation = store.generation
+        generation = store.points_generation
         with self._lock:
             if self._loaded_vectors is None or generation != self._loaded_generation:
                 self._loaded_vectors = load_or_build_vectors(store, self.data_dir, save=False)
@@ -214,21 +225,47 @@ class Searcher:
         else:
             allowed = None
         vectors = self._vectors()
-        if vectors is None:
+        if vectors is None or self.model_info is None:
             return []
-        predicate = allowed.__contains__ if allowed is not None else None
         fetch = limit if same_vector else limit * 3
-        hits = vectors.query(qv.code, fetch, allowed=predicate)
+        hits = self._nearest_chunks(store, vectors, qv.code, fetch, allowed)
         if not same_vector:
             # Each kind is ranked by the query embedded with its own instruction.
-            text_hits = vectors.query(qv.text, fetch, allowed=predicate)
+            text_hits = self._nearest_chunks(store, vectors, qv.text, fetch, allowed)
             kinds = self._kinds([i for i, _ in hits] + [i for i, _ in text_hits])
             merged = {i: s for i, s in hits if kinds.get(i) == "code"}
             for i, s in text_hits:
                 if kinds.get(i) == "text":
                     merged[i] = max(s, merged.get(i, -1.0))
-            hits = sorted(merged.items(), key=lambda h: -h[1])[:limit]
-        return self._results(hits, qv.query, "semantic")
+            hits = sorted(merged.items(), key=lambda h: -h[1])
+        return self._results(hits[:limit], qv.query, "semantic")
+
+    def _nearest_chunks(
+        self,
+        store: Store,
+        vectors: VectorIndex,
+        query: np.ndarray,
+        limit: int,
+        allowed: set[int] | None,
+    ) -> list[tuple[int, float]]:
+        """(chunk id, similarity) best first: the nearest points, each standing for every
+        chunk with its vector (identical chunks share a point and a score)."""
+        assert self.model_info is not None
+        model, dim = self.model_info
+        predicate = None
+        if allowed is not None:
+            predicate = store.points_of_chunks(model, dim, allowed).__contains__
+        # A few spare points: one left without chunks until the writer's run ends finds none.
+        hits = vectors.query(query, limit + 8, allowed=predicate)
+        chunks = store.chunks_of_points(model, dim, [p for p, _ in hits])
+        out: list[tuple[int, float]] = []
+        for point, score in hits:
+            for chunk_id in chunks.get(point, ()):
+                if allowed is None or chunk_id in allowed:
+                    out.append((chunk_id, score))
+            if len(out) >= limit:
+                break
+        return out[:limit]
 
     def _kinds(self, ids: list[int]) -> dict[int, str]:
         return {i: row.kind for i, row in self._store().chunk_rows(list(set(ids))).items()}
@@ -325,26 +362,6 @@ class Searcher:
                 continue
             out.append(_result(row, score, terms, source))
         return out
-
-
-def load_or_build_vectors(store: Store, data_dir: Path, *, save: bool) -> VectorIndex | None:
-    """The saved vector index if it matches the store, else one rebuilt from its embeddings."""
-    info = store.model_info()
-    if info is None:
-        return None
-    model, dim = info
-    generation = store.generation
-    vectors = VectorIndex.load(data_dir, model=model, dim=dim, generation=generation)
-    if vectors is not None:
-        return vectors
-    count = store.chunk_count()
-    log.info("building the vector index from %d stored embeddings", count)
-    vectors = VectorIndex(dim, capacity=count + 1024)
-    for ids, batch in store.iter_chunk_vectors(model, dim):
-        vectors.add(ids, batch)
-    if save:
-        vectors.save(data_dir, model=model, generation=generation)
-    return vectors
 
 
 def _check_query(query: str) -> str:

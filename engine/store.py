@@ -6,6 +6,8 @@ WAL mode lets readers see the last committed state while the writer works.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import sqlite3
 import time
@@ -16,14 +18,17 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import IndexDamagedError, KenningError
+from engine.errors import IndexBusy, IndexDamagedError, KenningError
 from engine.lexical_tokens import TOKENIZER_VERSION, document_tokens
 from engine.types import Chunk
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+# 2: content-addressed vectors (a ``points`` table: one row per distinct vector).
+SCHEMA_VERSION = 2
 DB_NAME = "index.sqlite3"
+# How long a statement waits for another connection's write lock before it fails "busy".
+BUSY_TIMEOUT_S = 30.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,13 +65,22 @@ CREATE TABLE IF NOT EXISTS chunks(
 );
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(text_hash);
+CREATE TABLE IF NOT EXISTS points(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    UNIQUE (model, dim, digest)
+);
 CREATE TABLE IF NOT EXISTS embeddings(
     model TEXT NOT NULL,
     dim INTEGER NOT NULL,
     text_hash TEXT NOT NULL,
-    vector BLOB NOT NULL,
+    point_id INTEGER NOT NULL REFERENCES points(id),
     PRIMARY KEY (model, dim, text_hash)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS embeddings_point ON embeddings(point_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     symbol, path, body, tokenize = 'porter unicode61 remove_diacritics 2'
 );
@@ -115,15 +129,16 @@ class NewChunk:
 
 def connect(db_path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open a connection with the settings every Kenning connection uses."""
+    timeout = BUSY_TIMEOUT_S
     if readonly:
         if not db_path.exists():
             raise KenningError(f"no index at {db_path.parent}: run `kenning index PATH` first")
         uri = f"file:{db_path}?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=timeout)
     else:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(db_path, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA busy_timeout = 30000")
+        conn = sqlite3.connect(db_path, check_same_thread=False, timeout=timeout)
+    conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
         conn.execute("PRAGMA journal_mode = WAL")
@@ -133,6 +148,37 @@ def connect(db_path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 def vector_to_blob(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=np.float16).tobytes()
+
+
+def _digest(blob: bytes) -> str:
+    return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+
+def is_damage(exc: BaseException) -> bool:
+    """SQLite found the file corrupt or not a database (not: locked, busy, full, read-only,
+    out of descriptors...). Only damage justifies moving the user's index aside."""
+    if isinstance(exc, IndexDamagedError):
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and (code & 0xFF) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def open_error(db_path: Path, exc: sqlite3.Error) -> KenningError:
+    """The one-line error for a database that could not be opened or read."""
+    if is_damage(exc):
+        return IndexDamagedError(f"the index database {db_path} is damaged: {exc}")
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return IndexBusy(
+            f"the index database {db_path} is busy: another program holds a lock on it "
+            f"({exc}); try again when it is done"
+        )
+    if code == sqlite3.SQLITE_CANTOPEN:
+        return KenningError(
+            f"cannot open the index database {db_path} ({exc}): check its permissions, free "
+            "disk space and the limit on open files"
+        )
+    return KenningError(f"cannot use the index database {db_path}: {exc}")
 
 
 def blob_to_vector(blob: bytes) -> np.ndarray:
@@ -150,6 +196,7 @@ class Store:
     @classmethod
     def open(cls, data_dir: Path, *, readonly: bool = False) -> Store:
         db_path = Path(data_dir) / DB_NAME
+        conn: sqlite3.Connection | None = None
         try:
             conn = connect(db_path, readonly=readonly)
             store = cls(conn, db_path)
@@ -158,8 +205,13 @@ class Store:
             else:
                 store._check_structure()
                 store._create_or_migrate()
-        except sqlite3.DatabaseError as exc:
-            raise IndexDamagedError(f"the index database {db_path} is damaged: {exc}") from exc
+        except (sqlite3.Error, KenningError) as exc:
+            if conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            if isinstance(exc, KenningError):
+                raise
+            raise open_error(db_path, exc) from exc
         return store
 
     def close(self) -> None:
@@ -172,7 +224,8 @@ class Store:
         problems = [row[0] for row in self.conn.execute("PRAGMA quick_check(5)")]
         if problems != ["ok"]:
             # quick_check's report spans lines; the user's notice is one.
-            raise sqlite3.DatabaseError(" ".join("; ".join(problems).split())[:300])
+            report = " ".join("; ".join(problems).split())[:300]
+            raise IndexDamagedError(f"the index database {self.path} is damaged: {report}")
 
     def _check_schema(self) -> None:
         version = self.get_meta("schema_version")
@@ -189,6 +242,9 @@ class Store:
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
         ).fetchone()
         version = self.get_meta("schema_version") if has_meta else None
+        if version == "1":
+            self._migrate_v1_points()
+            version = str(SCHEMA_VERSION)
         if version is not None and int(version) != SCHEMA_VERSION:
             # Older or newer layout: the store is a cache of the user's files, so rebuilding
             # is always safe, while guessing at a migration is not.
@@ -202,6 +258,28 @@ class Store:
                 self.set_meta("tokenizer_version", str(TOKENIZER_VERSION))
             if self.get_meta("generation") is None:
                 self.set_meta("generation", "0")
+
+    def _migrate_v1_points(self) -> None:
+        """Schema 1 kept one vector per (model, dim, text hash): move them into ``points``,
+        one per distinct vector, and keep every embedding (they cost model time to redo)."""
+        log.info("migrating the index to content-addressed vectors (schema 2)")
+        with self.transaction():
+            self.conn.execute("ALTER TABLE embeddings RENAME TO embeddings_v1")
+            for statement in _SCHEMA.split(";"):
+                if "points" in statement or "embeddings" in statement:
+                    self.conn.execute(statement)
+            rows = self.conn.execute("SELECT model, dim, text_hash, vector FROM embeddings_v1")
+            while batch := rows.fetchmany(2048):
+                for model, dim, text_hash, blob in batch:
+                    point_id, _ = self._point_id(model, dim, blob)
+                    self.conn.execute(
+                        "INSERT OR REPLACE INTO embeddings(model, dim, text_hash, point_id) "
+                        "VALUES(?, ?, ?, ?)",
+                        (model, dim, text_hash, point_id),
+                    )
+            self.conn.execute("DROP TABLE embeddings_v1")
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+            self.bump_points_generation()
 
     def _drop_all(self) -> None:
         tables = [
@@ -467,6 +545,11 @@ class Store:
         return {r[0] for r in rows}
 
     # -------------------------------------------------------------- embeddings
+    # A chunk's text hash maps to an embedding row, which names a point: one stored vector
+    # per distinct (model, dim, float16 vector). The vector index holds points, not chunks,
+    # so a text repeated 20,000 times (a log, a minified bundle, copies of a generated file)
+    # is one point in the graph: thousands of identical points break hnswlib's neighbour
+    # selection and with it semantic search for everything else.
     def cached_vectors(self, model: str, dim: int, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         unique = list(dict.fromkeys(hashes))
         found: dict[str, np.ndarray] = {}
@@ -474,44 +557,135 @@ class Store:
             part = unique[start : start + 500]
             marks = ",".join("?" * len(part))
             rows = self.conn.execute(
-                "SELECT text_hash, vector FROM embeddings WHERE model = ? AND dim = ? "
-                f"AND text_hash IN ({marks})",
+                "SELECT e.text_hash, p.vector FROM embeddings e JOIN points p ON p.id = e.point_id "
+                f"WHERE e.model = ? AND e.dim = ? AND e.text_hash IN ({marks})",
                 [model, dim, *part],
             )
             for text_hash, blob in rows:
                 found[text_hash] = blob_to_vector(blob)
         return found
 
-    def put_vectors(self, model: str, dim: int, vectors: dict[str, np.ndarray]) -> None:
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO embeddings(model, dim, text_hash, vector) VALUES(?, ?, ?, ?)",
-            ((model, dim, h, vector_to_blob(v)) for h, v in vectors.items()),
-        )
-
-    def drop_unused_vectors(self) -> int:
-        """Delete embeddings no chunk refers to any more (kept until the end of a run so a
-        moved file or a reverted edit finds them)."""
+    def _point_id(self, model: str, dim: int, blob: bytes) -> tuple[int, bool]:
+        """The point holding this vector, created if new; (id, created)."""
+        digest = _digest(blob)
+        row = self.conn.execute(
+            "SELECT id FROM points WHERE model = ? AND dim = ? AND digest = ?", (model, dim, digest)
+        ).fetchone()
+        if row is not None:
+            return int(row[0]), False
         cur = self.conn.execute(
+            "INSERT INTO points(model, dim, digest, vector) VALUES(?, ?, ?, ?)",
+            (model, dim, digest, blob),
+        )
+        return int(cur.lastrowid or 0), True
+
+    def put_vectors(
+        self, model: str, dim: int, vectors: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Store embeddings by text hash; returns the points this created (ids, float32
+        vectors as stored), which the vector index must add. Call inside a transaction."""
+        new_ids: list[int] = []
+        new_blobs: list[bytes] = []
+        for text_hash, vector in vectors.items():
+            blob = vector_to_blob(vector)
+            point_id, created = self._point_id(model, dim, blob)
+            if created:
+                new_ids.append(point_id)
+                new_blobs.append(blob)
+            self.conn.execute(
+                "INSERT OR REPLACE INTO embeddings(model, dim, text_hash, point_id) "
+                "VALUES(?, ?, ?, ?)",
+                (model, dim, text_hash, point_id),
+            )
+        if new_ids:
+            self.bump_points_generation()
+        return _points_array(new_ids, new_blobs, dim)
+
+    def drop_unused_vectors(self) -> list[int]:
+        """Delete embeddings no chunk refers to any more (kept until the end of a run so a
+        moved file or a reverted edit finds them) and the points left without an embedding;
+        returns those points' ids, which the vector index must delete."""
+        self.conn.execute(
             "DELETE FROM embeddings WHERE text_hash NOT IN (SELECT text_hash FROM chunks)"
         )
-        return cur.rowcount
+        return self._drop_orphan_points()
 
-    def iter_chunk_vectors(
+    def _drop_orphan_points(self) -> list[int]:
+        gone = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM points WHERE id NOT IN (SELECT point_id FROM embeddings)"
+            )
+        ]
+        if gone:
+            self.conn.executemany("DELETE FROM points WHERE id = ?", ((i,) for i in gone))
+            self.bump_points_generation()
+        return gone
+
+    def drop_model_vectors(self, model: str, dim: int) -> list[int]:
+        """Forget every embedding of one model (an abandoned or replaced model)."""
+        self.conn.execute("DELETE FROM embeddings WHERE model = ? AND dim = ?", (model, dim))
+        return self._drop_orphan_points()
+
+    @property
+    def points_generation(self) -> int:
+        """Changes whenever a point is added or removed: what a saved vector index reflects."""
+        return int(self.get_meta("points_generation") or 0)
+
+    def bump_points_generation(self) -> None:
+        self.set_meta("points_generation", str(self.points_generation + 1))
+
+    def point_count(self, model: str, dim: int) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM points WHERE model = ? AND dim = ?", (model, dim)
+        ).fetchone()
+        return int(row[0])
+
+    def iter_point_vectors(
         self, model: str, dim: int, batch: int = 4096
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(chunk ids, float32 vectors) for every chunk, in batches, to rebuild the index."""
+        """(point ids, float32 vectors) for every point of a model, to rebuild the index."""
         cur = self.conn.execute(
-            "SELECT c.id, e.vector FROM chunks c JOIN embeddings e ON e.text_hash = c.text_hash "
-            "AND e.model = ? AND e.dim = ? ORDER BY c.id",
-            (model, dim),
+            "SELECT id, vector FROM points WHERE model = ? AND dim = ? ORDER BY id", (model, dim)
         )
         while True:
             rows = cur.fetchmany(batch)
             if not rows:
                 return
-            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float16)
-            yield ids, vecs.reshape(len(rows), dim).astype(np.float32)
+            yield _points_array([r[0] for r in rows], [r[1] for r in rows], dim)
+
+    def chunks_of_points(
+        self, model: str, dim: int, point_ids: Sequence[int]
+    ) -> dict[int, list[int]]:
+        """Chunk ids (ascending) per point: every chunk whose text has that vector."""
+        out: dict[int, list[int]] = {}
+        for start in range(0, len(point_ids), 500):
+            part = list(point_ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            rows = self.conn.execute(
+                "SELECT e.point_id, c.id FROM embeddings e JOIN chunks c "
+                "ON c.text_hash = e.text_hash "
+                f"WHERE e.model = ? AND e.dim = ? AND e.point_id IN ({marks}) ORDER BY c.id",
+                [model, dim, *part],
+            )
+            for point_id, chunk_id in rows:
+                out.setdefault(point_id, []).append(chunk_id)
+        return out
+
+    def points_of_chunks(self, model: str, dim: int, chunk_ids: Iterable[int]) -> set[int]:
+        ids = list(chunk_ids)
+        found: set[int] = set()
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.conn.execute(
+                "SELECT DISTINCT e.point_id FROM chunks c JOIN embeddings e "
+                "ON e.text_hash = c.text_hash AND e.model = ? AND e.dim = ? "
+                f"WHERE c.id IN ({marks})",
+                [model, dim, *part],
+            )
+            found.update(r[0] for r in rows)
+        return found
 
     def vectors_for_chunks(
         self, model: str, dim: int, ids: Sequence[int]
@@ -523,15 +697,14 @@ class Store:
             part = list(ids[start : start + 900])
             marks = ",".join("?" * len(part))
             for cid, blob in self.conn.execute(
-                "SELECT c.id, e.vector FROM chunks c JOIN embeddings e "
+                "SELECT c.id, p.vector FROM chunks c JOIN embeddings e "
                 "ON e.text_hash = c.text_hash AND e.model = ? AND e.dim = ? "
-                f"WHERE c.id IN ({marks})",
+                f"JOIN points p ON p.id = e.point_id WHERE c.id IN ({marks})",
                 [model, dim, *part],
             ):
                 out_ids.append(cid)
                 blobs.append(blob)
-        vecs = np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(len(out_ids), dim)
-        return np.asarray(out_ids, dtype=np.int64), vecs.astype(np.float32)
+        return _points_array(out_ids, blobs, dim)
 
     def clear_chunks(self) -> None:
         """Forget every chunk and mark every file for re-indexing (model or chunker change)."""
@@ -601,11 +774,18 @@ class Store:
             "files_failed": int(counts.get("failed", 0)),
             "files_pending": int(counts.get("pending", 0)),
             "chunks": self.chunk_count(),
+            "points": self.point_count(*info) if info else 0,
             "model": info[0] if info else None,
             "dim": info[1] if info else None,
             "generation": self.generation,
+            "points_generation": self.points_generation,
             "schema_version": SCHEMA_VERSION,
         }
+
+
+def _points_array(ids: list[int], blobs: list[bytes], dim: int) -> tuple[np.ndarray, np.ndarray]:
+    vecs = np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(len(ids), dim)
+    return np.asarray(ids, dtype=np.int64), vecs.astype(np.float32)
 
 
 def _filter_sql(

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 INDEX_NAME = "vectors.hnsw"
 HEADER_NAME = "vectors.json"
-FORMAT_VERSION = 1
+# 2: labels are the store's point ids (one per distinct vector), no longer chunk ids.
+FORMAT_VERSION = 2
 
 _M = 16
 _EF_CONSTRUCTION = 200
@@ -158,7 +159,13 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 class VectorIndex:
-    """Cosine-similarity ANN index whose labels are chunk ids."""
+    """Cosine-similarity ANN index whose labels are the store's point ids.
+
+    ``store_id`` names the database file (device, inode) whose point ids the labels are, so
+    a searcher never maps them through another store (one that replaced a damaged file).
+    """
+
+    store_id: tuple[int, int] | None = None
 
     def __init__(self, dim: int, *, capacity: int = _MIN_CAPACITY) -> None:
         import hnswlib
@@ -221,7 +228,7 @@ class VectorIndex:
         *,
         allowed: Callable[[int], bool] | None = None,
     ) -> list[tuple[int, float]]:
-        """(chunk id, cosine similarity) of the ``k`` nearest live vectors, best first."""
+        """(point id, cosine similarity) of the ``k`` nearest live vectors, best first."""
         with self._lock:
             k = min(k, self._live)
             if k <= 0:

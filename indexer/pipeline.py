@@ -8,7 +8,6 @@ chunks whose text was embedded before (same model, dimension and text) reuse the
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
@@ -21,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import IndexDamagedError, KenningError, ModelMismatchError
-from engine.search import load_or_build_vectors
-from engine.store import DB_NAME, FileRecord, NewChunk, Store
+from engine.errors import KenningError, ModelMismatchError
+from engine.index_files import IndexFiles
+from engine.store import FileRecord, NewChunk, Store, is_damage
 from engine.token_batches import plan_batches
 from engine.types import Chunk, Embedder
-from engine.vector_index import HEADER_NAME, INDEX_NAME, VectorIndex
+from engine.vector_index import VectorIndex
 from indexer.chunking import CHUNKER_VERSION, ChunkingContext, SkipFile, chunk_file
 from indexer.discovery import (
     DiscoveredFile,
@@ -183,28 +182,43 @@ class Pipeline:
         *,
         options: IndexOptions | None = None,
         on_notice: Callable[[str], None] | None = None,
+        what: str = "indexer",
     ) -> None:
+        """``what`` names this writer to a second one that finds the index taken (raised as
+        :class:`~engine.errors.IndexBusy`)."""
         self.data_dir = Path(data_dir)
         self.embedder = embedder
         self.options = options or IndexOptions()
         self._notice = on_notice or (lambda msg: log.warning("%s", msg))
         self.token_budget = max(32, min(embedder.max_tokens, self.options.chunk_tokens))
-        self.store = _open_or_replace(self.data_dir, self._notice)
-        self._parser = (
-            ParseWorker(self.options.parse_limits) if self.options.isolate_parsers else None
-        )
+        self.files = IndexFiles(self.data_dir, what=what, on_notice=self._notice)
         self._nested_noticed: set[Path] = set()
         self.embedded_texts = 0  # texts sent to the model since this pipeline was created
         try:
-            self._prepare_model()
-            vectors = load_or_build_vectors(self.store, self.data_dir, save=True)
-        except sqlite3.DatabaseError as exc:
-            if not _is_damage(exc):
-                raise
-            self._replace_damaged_store(exc)
-            vectors = load_or_build_vectors(self.store, self.data_dir, save=True)
-        self.vectors: VectorIndex = vectors or VectorIndex(embedder.dim)
+            try:
+                self._prepare_model()
+                self.files.load_vectors(embedder.model_id, embedder.dim)
+            except sqlite3.DatabaseError as exc:
+                if not is_damage(exc):
+                    raise
+                self._replace_damaged_store(exc)
+        except BaseException:
+            self.files.close()
+            raise
+        self._parser = (
+            ParseWorker(self.options.parse_limits) if self.options.isolate_parsers else None
+        )
         self._last_save = time.monotonic()
+
+    @property
+    def store(self) -> Store:
+        """The current store (a recovery replaces it: never keep it across calls)."""
+        return self.files.store
+
+    @property
+    def vectors(self) -> VectorIndex:
+        """The current vector index; labels are the store's point ids."""
+        return self.files.vectors
 
     # --------------------------------------------------------------- set-up
     def _prepare_model(self) -> None:
@@ -232,27 +246,18 @@ class Pipeline:
             self.store.set_meta("chunker", chunker)
 
     def _replace_damaged_store(self, exc: sqlite3.DatabaseError) -> list[Path]:
-        """Damage found in use: move the database aside, start afresh; the folders to redo."""
-        try:
-            known = [Path(p) for _, p in self.store.folders()]
-        except sqlite3.DatabaseError:
-            known = []  # the folders table itself is damaged: the callers' roots remain
-        with contextlib.suppress(sqlite3.Error):
-            self.store.close()
-        self.store = _replace_damaged(self.data_dir, exc, self._notice)
+        """Damage found in use: the index files' owner replaces the store; the folders to redo."""
+        known = self.files.replace_damaged(exc)
         self._prepare_model()
-        # The old vectors' labels are the damaged store's chunk ids: never to be reused.
-        self.vectors = VectorIndex(self.embedder.dim)
-        return [p for p in known if p.is_dir()]
+        self.files.load_vectors(self.embedder.model_id, self.embedder.dim)
+        return known
 
     def close(self) -> None:
         try:
-            if self.vectors.dirty:
-                self._save_vectors()
-        finally:
             if self._parser is not None:
                 self._parser.close()
-            self.store.close()
+        finally:
+            self.files.close(save_model=self.embedder.model_id)
 
     # ------------------------------------------------------------ public API
     def index(
@@ -267,7 +272,7 @@ class Pipeline:
         try:
             return self._index(roots, on_progress, cancel)
         except sqlite3.DatabaseError as exc:
-            if not _is_damage(exc):
+            if not is_damage(exc):
                 raise
             known = self._replace_damaged_store(exc)
             return self._index([*known, *roots], on_progress, cancel)
@@ -305,7 +310,7 @@ class Pipeline:
         try:
             return self._update_paths(paths, on_progress, cancel)
         except sqlite3.DatabaseError as exc:
-            if not _is_damage(exc):
+            if not is_damage(exc):
                 raise
             return self._index(self._replace_damaged_store(exc), on_progress, cancel)
 
@@ -344,10 +349,11 @@ class Pipeline:
         folder_id = self.store.folder_id(Path(root).expanduser().resolve())
         if folder_id is None:
             raise KenningError(f"{root} is not an indexed folder")
-        removed = self.store.remove_folder(folder_id)
+        self.store.remove_folder(folder_id)
         with self.store.transaction():
             self.store.bump_generation()
-        self.vectors.delete(removed)
+            gone = self.store.drop_unused_vectors()
+        self.vectors.delete(gone)
         self._save_vectors()
 
     # ------------------------------------------------------------- scanning
@@ -407,10 +413,9 @@ class Pipeline:
                 self._record_skip(folder_id, root, skip.path, skip.reason, known.get(key))
                 run.report.files_skipped += 1
             gone = [rec for path, rec in known.items() if path not in seen]
-            removed = self.store.delete_files([rec.id for rec in gone])
+            self.store.delete_files([rec.id for rec in gone])
             if gone:
                 self.store.bump_generation()
-        self.vectors.delete(removed)
         run.report.files_removed += len(gone)
         return work
 
@@ -428,9 +433,8 @@ class Pipeline:
             records = self.store.files_under(str(path))
             if records:
                 with self.store.transaction():
-                    removed = self.store.delete_files([r.id for r in records])
+                    self.store.delete_files([r.id for r in records])
                     self.store.bump_generation()
-                self.vectors.delete(removed)
                 run.report.files_removed += len(records)
             return None
         found = DiscoveredFile(
@@ -471,7 +475,7 @@ class Pipeline:
             except OSError:
                 size, mtime = 0, 0
         if record is not None:
-            self.vectors.delete(self.store.delete_chunks_of(record.id))
+            self.store.delete_chunks_of(record.id)
         self.store.record_file(
             folder_id=folder_id,
             path=_db_path(path),
@@ -512,7 +516,7 @@ class Pipeline:
         except FileNotFoundError:
             if record is not None:  # vanished since the scan
                 with self.store.transaction():
-                    self.vectors.delete(self.store.delete_files([record.id]))
+                    self.store.delete_files([record.id])
                     self.store.bump_generation()
                 run.report.files_removed += 1
             return None
@@ -587,7 +591,7 @@ class Pipeline:
     ) -> None:
         with self.store.transaction():
             if record is not None:
-                self.vectors.delete(self.store.delete_chunks_of(record.id))
+                self.store.delete_chunks_of(record.id)
                 self.store.bump_generation()
             self.store.record_file(
                 folder_id=folder_id,
@@ -617,14 +621,13 @@ class Pipeline:
             # Cancelled mid-group: keep the vectors already paid for (the next run finds them
             # in the cache) but commit no file, so none is stored half-embedded.
             with self.store.transaction():
-                self.store.put_vectors(model, dim, fresh)
+                points = self.store.put_vectors(model, dim, fresh)
+            self.vectors.add(*points)
             run.report.cancelled = True
             return
-        old_ids: list[int] = []
         new_ids: list[int] = []
-        new_vecs: list[np.ndarray] = []
         with self.store.transaction():
-            self.store.put_vectors(model, dim, fresh)
+            points = self.store.put_vectors(model, dim, fresh)
             for prepared in group:
                 found = prepared.file
                 file_id = self.store.record_file(
@@ -637,14 +640,13 @@ class Pipeline:
                     status="indexed",
                     language=prepared.language,
                 )
-                old_ids.extend(self.store.delete_chunks_of(file_id))
+                self.store.delete_chunks_of(file_id)
                 ids = self.store.insert_chunks(file_id, found.rel_path, prepared.chunks)
                 new_ids.extend(ids)
-                new_vecs.extend(vectors[c.text_hash] for c in prepared.chunks)
             self.store.bump_generation()
-        self.vectors.delete(old_ids)
-        if new_ids:
-            self.vectors.add(np.asarray(new_ids), np.vstack(new_vecs))
+        # Only vectors never stored before become points; a chunk whose text (or vector) is
+        # already known costs the graph nothing.
+        self.vectors.add(*points)
         run.report.files_indexed += len(group)
         run.report.chunks_added += len(new_ids)
         run.report.chunks_embedded += len(fresh)
@@ -692,8 +694,10 @@ class Pipeline:
         if not run.cancelled:
             # After a complete pass only: an interrupted one leaves vectors the next run uses.
             with self.store.transaction():
-                if self.store.drop_unused_vectors():
-                    log.debug("dropped unused embeddings")
+                gone = self.store.drop_unused_vectors()
+            if gone:
+                log.debug("dropped %d unused vectors", len(gone))
+                self.vectors.delete(gone)
         if save and self.vectors.dirty:
             run.progress.phase = "saving"
             run.emit(force=True)
@@ -704,46 +708,13 @@ class Pipeline:
         run.emit(force=True)
 
     def _save_vectors(self) -> None:
-        self.vectors.save(
-            self.data_dir, model=self.embedder.model_id, generation=self.store.generation
-        )
+        self.files.save_vectors(self.embedder.model_id)
         self._last_save = time.monotonic()
 
     def save_if_due(self) -> None:
         """Save the vector index when it changed and the save interval has passed."""
         if self.vectors.dirty and time.monotonic() - self._last_save > self.options.save_interval_s:
             self._save_vectors()
-
-
-def _open_or_replace(data_dir: Path, notice: Callable[[str], None]) -> Store:
-    """Open the store; a damaged database is moved aside (kept for inspection) and rebuilt."""
-    try:
-        return Store.open(data_dir)
-    except IndexDamagedError as exc:
-        return _replace_damaged(data_dir, exc, notice)
-
-
-def _replace_damaged(data_dir: Path, exc: Exception, notice: Callable[[str], None]) -> Store:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    moved = []
-    for suffix in ("", "-wal", "-shm"):
-        path = data_dir / (DB_NAME + suffix)
-        if path.exists():
-            target = path.with_name(f"{path.name}.damaged-{stamp}")
-            path.rename(target)
-            moved.append(target)
-    # The vector index caches the damaged store (its labels are that store's chunk ids).
-    for name in (INDEX_NAME, HEADER_NAME):
-        (data_dir / name).unlink(missing_ok=True)
-    where = f"moved it to {moved[0]}" if moved else "it was already gone"
-    notice(f"The index database was damaged ({exc}); {where} and started a full re-index.")
-    return Store.open(data_dir)
-
-
-def _is_damage(exc: sqlite3.DatabaseError) -> bool:
-    """SQLite found the file corrupt or not a database (not: locked, full, read-only...)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and (code & 0xFF) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 # A write within one tick of the file system's clock (milliseconds; 2 s on FAT) leaves size

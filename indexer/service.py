@@ -189,9 +189,14 @@ class IndexService:
 
     @property
     def vectors(self) -> VectorIndex | None:
-        """The live vector index, for a ``Searcher(..., vectors=...)`` in this process."""
+        """The live vector index now (it is replaced on a recovery: a searcher should be given
+        the service itself, a :class:`~engine.index_files.VectorSource`)."""
+        return self.current_vectors()
+
+    def current_vectors(self) -> VectorIndex | None:
+        """The vector index of the store in place at this moment (any thread)."""
         pipeline = self._pipeline
-        return pipeline.vectors if pipeline is not None else None
+        return pipeline.files.current_vectors() if pipeline is not None else None
 
     @property
     def state(self) -> ServiceState:
@@ -321,15 +326,21 @@ class IndexService:
     def _load(self) -> None:
         self._set_state("loading-model")
         self._load_notices = []
+        context = "Cannot load the embedding model"
         try:
             inner = self._call_make_embedder(self._on_notice)
             embedder = PriorityEmbedder(inner)
+            context = "Cannot open the index"
             pipeline = Pipeline(
-                self._data_dir, embedder, options=self._options, on_notice=self._on_notice
+                self._data_dir,
+                embedder,
+                options=self._options,
+                on_notice=self._on_notice,
+                what="the Kenning app",
             )
         except Exception as exc:
             self._load_notices = None
-            self._report("Cannot load the embedding model", exc)
+            self._report(context, exc)
             return
         notices, self._load_notices = self._load_notices, None
         with self._cond:

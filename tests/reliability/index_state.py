@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.search import load_or_build_vectors
+from engine.index_files import load_or_build_vectors
 from engine.store import DB_NAME, Store
 from indexer.chunking import ChunkingContext, SkipFile, chunk_file
 from indexer.discovery import DiscoveryOptions, discover
@@ -39,6 +39,18 @@ def chunk_set(data_dir: Path) -> Counter[ChunkKey]:
     finally:
         conn.close()
     return Counter((r[0], r[1], r[2], r[3]) for r in rows)
+
+
+def point_count(data_dir: Path) -> int:
+    """Distinct stored vectors of the recorded model: what the vector index must hold."""
+    conn = sqlite3.connect(data_dir / DB_NAME)
+    try:
+        return conn.execute(
+            "SELECT count(*) FROM points p JOIN meta m ON m.key = 'model' AND m.value = p.model "
+            "JOIN meta d ON d.key = 'dim' AND CAST(d.value AS INTEGER) = p.dim"
+        ).fetchone()[0]
+    finally:
+        conn.close()
 
 
 def integrity_problems(data_dir: Path) -> list[str]:
@@ -77,13 +89,20 @@ def integrity_problems(data_dir: Path) -> list[str]:
             problems.append(f"{orphans} files marked indexed without a content hash")
         vectors = load_or_build_vectors(store, data_dir, save=False)
         live = len(vectors) if vectors is not None else 0
-        if live != len(chunk_ids):
-            problems.append(f"vector index holds {live} live vectors for {len(chunk_ids)} chunks")
+        points = store.point_count(model, dim)
+        if live != points:
+            problems.append(f"vector index holds {live} live vectors for {points} points")
         if vectors is not None and live:
             probe = np.ones(dim, dtype=np.float32) / np.sqrt(dim)
             labels = {label for label, _ in vectors.query(probe, live)}
-            if not labels <= chunk_ids:
-                problems.append(f"{len(labels - chunk_ids)} vector results point at no chunk")
+            stored = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM points WHERE model = ? AND dim = ?", (model, dim)
+                )
+            }
+            if not labels <= stored:
+                problems.append(f"{len(labels - stored)} vector results point at no stored vector")
     finally:
         store.close()
     return problems
