@@ -78,7 +78,7 @@ def build(n_chunks: int, *, fresh: bool = False) -> Path:
     from engine.types import Chunk
     from engine.vector_index import VectorIndex
 
-    data_dir = WORK / f"synthetic-v3-{n_chunks}"
+    data_dir = WORK / f"synthetic-v4-{n_chunks}"
     done = data_dir / "built.ok"
     if done.exists() and not fresh:
         return data_dir
@@ -91,7 +91,8 @@ def build(n_chunks: int, *, fresh: bool = False) -> Path:
     store = Store.open(data_dir)
     root = data_dir / "synthetic-root"
     folder_id = store.add_folder(root)
-    ids_all: list[int] = []
+    point_ids: list[np.ndarray] = []
+    point_vectors: list[np.ndarray] = []
     with store.transaction():
         store.set_meta("model", MODEL_ID)
         store.set_meta("dim", str(DIM))
@@ -117,14 +118,15 @@ def build(n_chunks: int, *, fresh: bool = False) -> Path:
                 text_hash = f"synthetic-{i}"
                 news.append(NewChunk(chunk, text_hash))
                 hashes[text_hash] = vectors[i]
-            ids_all.extend(store.insert_chunks(file_id, rel_path, news))
-            store.put_vectors(MODEL_ID, DIM, hashes)
+            store.insert_chunks(file_id, rel_path, news)
+            ids, stored = store.put_vectors(MODEL_ID, DIM, hashes)
+            point_ids.append(ids)
+            point_vectors.append(stored)
         store.bump_generation()
-    generation = store.generation
-    # The index holds what the store holds: float16-rounded vectors, as Kenning's rebuild does.
-    stored = vectors.astype(np.float16).astype(np.float32)
+    generation = store.points_generation
+    # The index holds what the store holds: its points, float16-rounded, as a rebuild does.
     index = VectorIndex(DIM, capacity=n_chunks)
-    index.add(np.asarray(ids_all, dtype=np.int64), stored)
+    index.add(np.concatenate(point_ids), np.concatenate(point_vectors))
     index.save(data_dir, model=MODEL_ID, generation=generation)
     store.close()
     done.write_text("ok\n")

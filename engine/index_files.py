@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -39,6 +40,20 @@ from engine.vector_index import HEADER_NAME, INDEX_NAME, VectorIndex
 log = logging.getLogger(__name__)
 
 StoreIdentity = tuple[int, int]
+
+# While the index moves to another model, the new model's index is built here, beside the
+# one searches keep using; it replaces it in one step when it is complete.
+SWITCH_DIR = "switching"
+# Meta keys a store writes for itself; every other key (e.g. the app's own) moves with a switch.
+_OWN_META = {
+    "schema_version",
+    "tokenizer_version",
+    "generation",
+    "points_generation",
+    "model",
+    "dim",
+    "chunker",
+}
 
 
 class VectorSource(Protocol):
@@ -128,19 +143,28 @@ class IndexFiles:
         what: str = "indexer",
         on_notice: Callable[[str], None] | None = None,
         lock_wait_s: float = DEFAULT_WAIT_S,
+        locked: bool = True,
     ) -> None:
+        """``locked=False``: the caller holds the data directory's lock (a switch's index)."""
         self.data_dir = Path(data_dir)
         self._notice = on_notice or (lambda msg: log.warning("%s", msg))
-        self._lock = WriterLock.acquire(self.data_dir, what, wait_s=lock_wait_s)
+        self._lock = (
+            WriterLock.acquire(self.data_dir, what, wait_s=lock_wait_s) if locked else None
+        )
         self._guard = threading.Lock()
         self._vectors: VectorIndex | None = None
+        self._vectors_model: str | None = None
         # How many times a damaged store was replaced while this owner was open.
         self.replacements = 0
         try:
             self._store = self._open_store()
         except BaseException:
-            self._lock.release()
+            self._release()
             raise
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
     # ------------------------------------------------------------------ access
     @property
@@ -168,10 +192,14 @@ class IndexFiles:
             vectors.save(self.data_dir, model=model, generation=generation)
         vectors.store_id = store_identity(self.data_dir)
         with self._guard:
-            self._vectors = vectors
+            self._vectors, self._vectors_model = vectors, model
         return vectors
 
-    def save_vectors(self, model: str) -> None:
+    def save_vectors(self) -> None:
+        """Save the current vector index under the store's points generation."""
+        model = self._vectors_model
+        if model is None:
+            raise KenningError("the vector index is not loaded")
         self.vectors.save(self.data_dir, model=model, generation=self._store.points_generation)
 
     # ---------------------------------------------------------------- recovery
@@ -191,7 +219,7 @@ class IndexFiles:
         except sqlite3.DatabaseError:
             known = []  # the folders table itself is damaged: the callers' roots remain
         with self._guard:
-            self._vectors = None
+            self._vectors = self._vectors_model = None
         with contextlib.suppress(sqlite3.Error):
             self._store.close()
         self._store = self._move_aside_and_open(exc)
@@ -217,18 +245,84 @@ class IndexFiles:
         return Store.open(self.data_dir)
 
     # ----------------------------------------------------------------- closing
-    def close(self, *, save_model: str | None = None) -> None:
-        """Save the vector index if it changed (``save_model``: the model it holds), close
-        the store and release the writer lock."""
+    def close(self) -> None:
+        """Save the vector index if it changed, close the store and release the writer lock."""
         try:
             vectors = self._vectors
-            if save_model is not None and vectors is not None and vectors.dirty:
-                self.save_vectors(save_model)
+            if vectors is not None and vectors.dirty:
+                self.save_vectors()
         finally:
             try:
                 self._store.close()
             finally:
-                self._lock.release()
+                self._release()
+
+    # ------------------------------------------------------------ model switch
+    @property
+    def switch_dir(self) -> Path:
+        return self.data_dir / SWITCH_DIR
+
+    def switch_pending(self) -> bool:
+        """A switch to another model was started and not completed (nor cancelled)."""
+        return (self.switch_dir / DB_NAME).exists()
+
+    def open_switch(self) -> IndexFiles:
+        """The index being built for the next model (resumed if one was started)."""
+        target = IndexFiles(self.switch_dir, on_notice=self._notice, locked=False)
+        with target.store.transaction():
+            for key, value in self._store.conn.execute("SELECT key, value FROM meta"):
+                if key not in _OWN_META and target.store.get_meta(key) is None:
+                    target.store.set_meta(key, value)
+        return target
+
+    def discard_switch(self) -> None:
+        """Cancel a switch: the index in place was never touched, so nothing is lost."""
+        if self.switch_dir.exists():
+            shutil.rmtree(self.switch_dir, ignore_errors=True)
+            log.info("discarded the unfinished index in %s", self.switch_dir)
+
+    def complete_switch(self, target: IndexFiles) -> None:
+        """Put the complete index of the next model in place of this one, in one step for
+        every reader: a searcher sees either the old store and its vectors or the new ones
+        (it follows the database file's identity, as after a recovery)."""
+        target.save_vectors()
+        target.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # A rollback journal, not a WAL, while it moves: no second file to move with it.
+        target.store.conn.execute("PRAGMA journal_mode = DELETE")
+        target.close()
+        with self._guard:
+            self._vectors = self._vectors_model = None
+        with contextlib.suppress(sqlite3.Error):
+            # Everything the old database holds is in its main file before its WAL goes.
+            self._store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._store.close()
+        source = self.switch_dir
+        for name in (INDEX_NAME, HEADER_NAME):
+            (self.data_dir / name).unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm"):  # the old database's: never to be read with the new
+            (self.data_dir / (DB_NAME + suffix)).unlink(missing_ok=True)
+        os.replace(source / DB_NAME, self.data_dir / DB_NAME)
+        # The header goes last: a crash before it leaves a header-less pair, rebuilt at open.
+        os.replace(source / INDEX_NAME, self.data_dir / INDEX_NAME)
+        os.replace(source / HEADER_NAME, self.data_dir / HEADER_NAME)
+        _fsync_dir(self.data_dir)
+        shutil.rmtree(source, ignore_errors=True)
+        self.replacements += 1
+        self._store = Store.open(self.data_dir)
+        info = self._store.model_info()
+        if info is not None:
+            self.load_vectors(*info)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 __all__ = [

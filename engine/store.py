@@ -654,6 +654,21 @@ class Store:
                 return
             yield _points_array([r[0] for r in rows], [r[1] for r in rows], dim)
 
+    def iter_chunk_vectors(
+        self, model: str, dim: int, batch: int = 4096
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(chunk ids, float32 vectors) for every embedded chunk (exact search, benchmarks)."""
+        cur = self.conn.execute(
+            "SELECT c.id, p.vector FROM chunks c JOIN embeddings e ON e.text_hash = c.text_hash "
+            "AND e.model = ? AND e.dim = ? JOIN points p ON p.id = e.point_id ORDER BY c.id",
+            (model, dim),
+        )
+        while True:
+            rows = cur.fetchmany(batch)
+            if not rows:
+                return
+            yield _points_array([r[0] for r in rows], [r[1] for r in rows], dim)
+
     def chunks_of_points(
         self, model: str, dim: int, point_ids: Sequence[int]
     ) -> dict[int, list[int]]:

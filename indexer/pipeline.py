@@ -8,6 +8,7 @@ chunks whose text was embedded before (same model, dimension and text) reuse the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -86,6 +87,9 @@ class Progress:
     files_per_s: float = 0.0
     eta_s: float | None = None
     current_path: str | None = None
+    # Set while the index moves to another model: the model its vectors are being built for
+    # (searches answer from the current model until then).
+    switching_to: str | None = None
 
 
 @dataclass
@@ -192,18 +196,19 @@ class Pipeline:
         self._notice = on_notice or (lambda msg: log.warning("%s", msg))
         self.token_budget = max(32, min(embedder.max_tokens, self.options.chunk_tokens))
         self.files = IndexFiles(self.data_dir, what=what, on_notice=self._notice)
+        # The next model's index while a model switch is under way (see _prepare_model).
+        self._switch: IndexFiles | None = None
         self._nested_noticed: set[Path] = set()
         self.embedded_texts = 0  # texts sent to the model since this pipeline was created
         try:
             try:
                 self._prepare_model()
-                self.files.load_vectors(embedder.model_id, embedder.dim)
             except sqlite3.DatabaseError as exc:
                 if not is_damage(exc):
                     raise
                 self._replace_damaged_store(exc)
         except BaseException:
-            self.files.close()
+            self._close_files()
             raise
         self._parser = (
             ParseWorker(self.options.parse_limits) if self.options.isolate_parsers else None
@@ -212,52 +217,130 @@ class Pipeline:
 
     @property
     def store(self) -> Store:
-        """The current store (a recovery replaces it: never keep it across calls)."""
-        return self.files.store
+        """The store this pipeline writes (a recovery or a completed model switch replaces
+        it: never keep it across calls). During a model switch, the next model's."""
+        return (self._switch or self.files).store
 
     @property
     def vectors(self) -> VectorIndex:
-        """The current vector index; labels are the store's point ids."""
-        return self.files.vectors
+        """The vector index of the store this pipeline writes; labels are its point ids."""
+        return (self._switch or self.files).vectors
+
+    @property
+    def switching(self) -> bool:
+        """The index is moving to this pipeline's model; searches answer from the old one."""
+        return self._switch is not None
 
     # --------------------------------------------------------------- set-up
     def _prepare_model(self) -> None:
+        """Record the model and chunker, and load the vector index.
+
+        A different model than the index's does not empty the index: the new model's index
+        is built beside it (``IndexFiles.open_switch``), by the same runs that keep an index
+        current, while every search answers from the index in place; the first complete run
+        puts it in place in one step. A restart resumes it (every finished group is
+        committed), and coming back to the index's own model cancels it, losing nothing.
+        """
         model, dim = self.embedder.model_id, self.embedder.dim
-        chunker = f"{CHUNKER_VERSION}:{self.token_budget}"
-        recorded = self.store.model_info()
-        reasons = []
-        if recorded is not None and recorded != (model, dim):
+        live = self.files.store
+        recorded = live.model_info()
+        if recorded is not None and recorded != (model, dim) and live.chunk_count():
             if not self.options.allow_model_change:
                 raise ModelMismatchError(
                     f"this index was built with {recorded[0]} ({recorded[1]}-dim), "
                     f"not {model} ({dim}-dim)"
                 )
-            reasons.append(f"model changed from {recorded[0]} ({recorded[1]}-dim) to {model}")
-        old_chunker = self.store.get_meta("chunker")
-        if old_chunker is not None and old_chunker != chunker:
-            reasons.append("the chunker changed")
-        with self.store.transaction():
-            if reasons and self.store.chunk_count():
-                self._notice(f"Re-indexing every file: {'; '.join(reasons)}.")
-                self.store.clear_chunks()
-                self.store.bump_generation()
-            self.store.set_meta("model", model)
-            self.store.set_meta("dim", str(dim))
-            self.store.set_meta("chunker", chunker)
+            self._begin_switch(recorded)
+            return
+        if self.files.switch_dir.exists():
+            self.files.discard_switch()
+            self._notice(f"Cancelled the switch to another model: the index stays with {model}.")
+        self._record_model(live)
+        self.files.load_vectors(model, dim)
+
+    def _record_model(self, store: Store) -> None:
+        model, dim = self.embedder.model_id, self.embedder.dim
+        chunker = f"{CHUNKER_VERSION}:{self.token_budget}"
+        old_chunker = store.get_meta("chunker")
+        with store.transaction():
+            if old_chunker is not None and old_chunker != chunker and store.chunk_count():
+                self._notice("Re-indexing every file: the chunker changed.")
+                store.clear_chunks()
+                store.bump_generation()
+            store.set_meta("model", model)
+            store.set_meta("dim", str(dim))
+            store.set_meta("chunker", chunker)
+
+    def _begin_switch(self, recorded: tuple[str, int]) -> None:
+        model, dim = self.embedder.model_id, self.embedder.dim
+        self.files.load_vectors(*recorded)  # what searches in this process keep using
+        resumed = self.files.switch_pending()
+        target = self.files.open_switch()
+        if target.store.model_info() not in (None, (model, dim)):
+            # Left from a switch to a third model: of no use for this one.
+            target.close()
+            self.files.discard_switch()
+            target, resumed = self.files.open_switch(), False
+        self._switch = target
+        self._record_model(target.store)
+        target.load_vectors(model, dim)
+        self._notice(
+            f"{'Resuming' if resumed else 'Started'} re-embedding for {model} beside the "
+            f"current index; search answers from {recorded[0]} until it is complete."
+        )
+
+    def _complete_switch(self) -> None:
+        target, self._switch = self._switch, None
+        assert target is not None
+        self.files.complete_switch(target)
+        self._last_save = time.monotonic()
+        log.info("the index now uses %s", self.embedder.model_id)
+
+    def _new_run(
+        self, on_progress: ProgressCallback | None, cancel: threading.Event | None
+    ) -> _Run:
+        run = _Run(on_progress, cancel)
+        if self._switch is not None:
+            run.progress.switching_to = self.embedder.model_id
+        return run
+
+    def _close_files(self) -> None:
+        try:
+            if self._switch is not None:
+                self._switch.close()
+        finally:
+            self.files.close()
 
     def _replace_damaged_store(self, exc: sqlite3.DatabaseError) -> list[Path]:
         """Damage found in use: the index files' owner replaces the store; the folders to redo."""
-        known = self.files.replace_damaged(exc)
+        if self._switch is not None:
+            # The next model's index is the one written, and it is only a cache of the one
+            # in place: start it again rather than lose the index searches answer from.
+            known = self._live_folders()
+            with contextlib.suppress(Exception):
+                self._switch.close()
+            self._switch = None
+            self.files.discard_switch()
+            self._notice(f"The new model's index was damaged ({exc}); started it again.")
+        else:
+            known = self.files.replace_damaged(exc)
         self._prepare_model()
-        self.files.load_vectors(self.embedder.model_id, self.embedder.dim)
         return known
+
+    def _live_folders(self) -> list[Path]:
+        """The folders of the index in place that can be read now."""
+        try:
+            folders = [Path(p) for _, p in self.files.store.folders()]
+        except sqlite3.DatabaseError:
+            return []
+        return [p for p in folders if p.is_dir() and os.access(p, os.R_OK | os.X_OK)]
 
     def close(self) -> None:
         try:
             if self._parser is not None:
                 self._parser.close()
         finally:
-            self.files.close(save_model=self.embedder.model_id)
+            self._close_files()
 
     # ------------------------------------------------------------ public API
     def index(
@@ -269,13 +352,19 @@ class Pipeline:
     ) -> IndexReport:
         """Add ``roots`` (folders) and bring the index in line with what is on disk."""
         roots = list(roots)
+        if self._switch is not None:
+            # The next model's index must hold every folder before it can take over.
+            roots = [*self._live_folders(), *roots]
         try:
-            return self._index(roots, on_progress, cancel)
+            report = self._index(roots, on_progress, cancel)
         except sqlite3.DatabaseError as exc:
             if not is_damage(exc):
                 raise
             known = self._replace_damaged_store(exc)
-            return self._index([*known, *roots], on_progress, cancel)
+            report = self._index([*known, *roots], on_progress, cancel)
+        if self._switch is not None and not report.cancelled:
+            self._complete_switch()
+        return report
 
     def _index(
         self,
@@ -284,7 +373,7 @@ class Pipeline:
         cancel: threading.Event | None,
     ) -> IndexReport:
         roots = self._normalise_roots(roots)
-        run = _Run(on_progress, cancel)
+        run = self._new_run(on_progress, cancel)
         work: list[tuple[int, DiscoveredFile, FileRecord | None]] = []
         for root in roots:
             folder_id = self.store.add_folder(root)
@@ -320,7 +409,7 @@ class Pipeline:
         on_progress: ProgressCallback | None,
         cancel: threading.Event | None,
     ) -> IndexReport:
-        run = _Run(on_progress, cancel)
+        run = self._new_run(on_progress, cancel)
         folders = [(fid, Path(p)) for fid, p in self.store.folders()]
         work: list[tuple[int, DiscoveredFile, FileRecord | None]] = []
         rescan_roots: list[Path] = []
@@ -346,15 +435,25 @@ class Pipeline:
         return run.report
 
     def remove_root(self, root: Path) -> None:
-        folder_id = self.store.folder_id(Path(root).expanduser().resolve())
-        if folder_id is None:
+        path = Path(root).expanduser().resolve()
+        found = False
+        # During a model switch the folder goes from both indexes, or the next run of the
+        # switch would bring it back from the one in place.
+        for files in (f for f in (self._switch, self.files) if f is not None):
+            store = files.store
+            folder_id = store.folder_id(path)
+            if folder_id is None:
+                continue
+            found = True
+            store.remove_folder(folder_id)
+            with store.transaction():
+                store.bump_generation()
+                gone = store.drop_unused_vectors()
+            files.vectors.delete(gone)
+            files.save_vectors()
+        if not found:
             raise KenningError(f"{root} is not an indexed folder")
-        self.store.remove_folder(folder_id)
-        with self.store.transaction():
-            self.store.bump_generation()
-            gone = self.store.drop_unused_vectors()
-        self.vectors.delete(gone)
-        self._save_vectors()
+        self._last_save = time.monotonic()
 
     # ------------------------------------------------------------- scanning
     def _normalise_roots(self, roots: Iterable[Path]) -> list[Path]:
@@ -708,7 +807,7 @@ class Pipeline:
         run.emit(force=True)
 
     def _save_vectors(self) -> None:
-        self.files.save_vectors(self.embedder.model_id)
+        (self._switch or self.files).save_vectors()
         self._last_save = time.monotonic()
 
     def save_if_due(self) -> None:
