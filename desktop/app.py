@@ -42,8 +42,9 @@ from desktop.settings import (
 )
 from desktop.settings_dialog import SettingsDialog, needs_service_restart
 from desktop.single_instance import SingleInstance, server_name
+from desktop.switch_search import searcher_for_index_model, switch_progress_text
 from desktop.tray import TrayController
-from engine.errors import KenningError
+from engine.errors import KenningError, ModelMismatchError
 from engine.types import Embedder, SearchResult
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,8 @@ class KenningApp(QObject):
         self.local_server = LocalServer(self.data_dir, self.notifier)
         self.health: HealthDialog | None = None
         self.searcher: Any = None
+        # The model the semantic searcher embeds queries with (None: words only so far).
+        self._searcher_model: str | None = None
         self._reader: Any = None
         self._state = "stopped"
         self._told_hidden = False
@@ -241,9 +244,15 @@ class KenningApp(QObject):
             # The service, not its vectors of the moment: it hands out the vector index of the
             # store in place, which a recovery from damage replaces.
             searcher = Searcher(self.data_dir, embedder, vectors=self.service)
+        except ModelMismatchError:
+            # The index is moving to this model: until it is complete, search with its own.
+            searcher = searcher_for_index_model(self.data_dir, self.service)
+            if searcher is None:
+                return  # words only until the switch completes
         except KenningError as exc:
             self.notifier.error(str(exc))
             return
+        self._searcher_model = getattr(searcher.embedder, "model_id", None)
         self._set_searcher(searcher, semantic=True)
         self._refresh_stats()
 
@@ -287,6 +296,9 @@ class KenningApp(QObject):
             eta = format_eta(progress.eta_s)
             text = f"Indexing {done:,}/{total:,} files" + (f" · {eta}" if eta else "")
             fraction = done / total
+            switching_to = getattr(progress, "switching_to", None)
+            if switching_to:
+                text = switch_progress_text(short_model_name(switching_to), done, total)
         self.window.set_activity(text, fraction)
         self.tray.set_status(text)
         # The pipeline commits as it goes: let the counts grow during a long first index.
@@ -295,6 +307,10 @@ class KenningApp(QObject):
             self._refresh_stats()
 
     def _on_index_finished(self, report: Any, first_run: bool) -> None:
+        embedder = self.service.embedder
+        if embedder is not None and self._searcher_model != embedder.model_id:
+            # A model switch completed: the index now answers to the service's model.
+            self._on_model_ready(embedder, None)
         self._refresh_stats()
         self.runner.rerun()  # new or changed files may now match the query on screen
         if first_run:

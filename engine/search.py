@@ -214,6 +214,14 @@ class Searcher:
     ) -> list[SearchResult]:
         filters = filters or SearchFilters()
         store = self._store()
+        if self.embedder is not None and self.model_info is not None and (
+            (self.embedder.model_id, self.embedder.dim) != self.model_info
+        ):
+            # The index moved to another model since this searcher was made (a model switch
+            # completed): its query vectors mean nothing in the new vector space. The owner
+            # makes a new searcher; until then, no semantic results rather than wrong ones.
+            log.info("the index now uses %s: semantic search waits for its model", self.model_info)
+            return []
         same_vector = qv.code is qv.text or np.array_equal(qv.code, qv.text)
         if _has_filters(filters):
             allowed = store.filtered_chunk_ids(**_filter_args(filters))
