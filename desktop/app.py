@@ -239,6 +239,7 @@ class KenningApp(QObject):
         if notice:
             self.notifier.warning(notice)
             self.tray.notify("Kenning", notice)
+        self.local_server.vector_source = self.service
         self.local_server.set_model(embedder)
         try:
             # The service, not its vectors of the moment: it hands out the vector index of the

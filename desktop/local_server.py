@@ -20,6 +20,7 @@ import numpy as np
 
 from desktop.notify import Notifier
 from engine.errors import KenningError
+from engine.index_files import VectorSource
 from engine.serve.api_errors import ApiError
 from engine.serve.embeddings_api import EmbeddingsApi
 from engine.serve.http_api import DEFAULT_HOST, KenningServer, ServeConfig
@@ -99,7 +100,12 @@ class ModelSlot:
         return self.require().embed_queries(texts, task=task)
 
 
-def build_server(config: ServeConfig, slot: ModelSlot, data_dir: Path) -> KenningServer:
+def build_server(
+    config: ServeConfig,
+    slot: ModelSlot,
+    data_dir: Path,
+    vectors: Callable[[], VectorSource | None] | None = None,
+) -> KenningServer:
     """:func:`engine.serve.http_api.make_server`, over the app's model slot.
 
     The slot already leads to a ``PriorityEmbedder``, so it is not wrapped in another one;
@@ -107,7 +113,7 @@ def build_server(config: ServeConfig, slot: ModelSlot, data_dir: Path) -> Kennin
     is ready gets the same 503 as embeddings.
     """
     embeddings = EmbeddingsApi(slot, max_batch=config.max_batch)
-    search = SearchApi(data_dir, slot.require)
+    search = SearchApi(data_dir, slot.require, vectors=vectors)
     return KenningServer(config, embeddings, search)
 
 
@@ -133,6 +139,9 @@ class LocalServer:
         self._server: KenningServer | None = None
         self._slot: ModelSlot | None = None
         self._model: Embedder | None = None
+        # The app's index service once it runs: searches use its live vector index (which a
+        # recovery or a model switch replaces) instead of loading the saved one.
+        self.vector_source: VectorSource | None = None
 
     @property
     def running(self) -> bool:
@@ -189,7 +198,7 @@ class LocalServer:
         slot = ModelSlot(self._model)
         config = ServeConfig(token=token, host=self._host, port=port)
         try:
-            server = build_server(config, slot, self.data_dir)
+            server = build_server(config, slot, self.data_dir, lambda: self.vector_source)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             self._notifier.error(

@@ -12,11 +12,15 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import EmbeddingServerError, KenningError, ModelMismatchError
 from engine.serve.api_errors import ApiError
 from engine.store import DB_NAME
 from engine.types import Embedder, SearchFilters
+
+if TYPE_CHECKING:
+    from engine.index_files import VectorSource
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +51,13 @@ class SearchApi:
         embedder: Callable[[], Embedder | None],
         *,
         max_limit: int = MAX_LIMIT,
+        vectors: Callable[[], VectorSource | None] | None = None,
     ) -> None:
+        """``vectors``: in a process that also writes the index (the app), where its live
+        vector index is (asked when the searcher opens); else the saved one is loaded."""
         self.data_dir = Path(data_dir)
         self._embedder_factory = embedder
+        self._vector_source = vectors
         self._max_limit = max_limit
         self._lock = threading.Lock()
         self._searcher = None  # engine.search.Searcher, built lazily
@@ -79,6 +87,13 @@ class SearchApi:
 
     def _open(self):
         with self._lock:
+            if self._searcher is not None and self._mismatch is not None:
+                embedder = self._embedder_factory()
+                info = self._searcher.model_info
+                if embedder is not None and info == (embedder.model_id, embedder.dim):
+                    # The index moved to the served model (a model switch completed).
+                    self._searcher.close()
+                    self._searcher, self._mismatch = None, None
             if self._searcher is not None:
                 return self._searcher
             if not (self.data_dir / DB_NAME).exists():
@@ -92,7 +107,8 @@ class SearchApi:
             try:
                 embedder = self._embedder_factory()
                 try:
-                    self._searcher = Searcher(self.data_dir, embedder)
+                    source = self._vector_source() if self._vector_source else None
+                    self._searcher = Searcher(self.data_dir, embedder, vectors=source)
                 except ModelMismatchError as exc:
                     log.warning("%s; serving lexical search only", exc)
                     self._mismatch = str(exc)
