@@ -124,6 +124,12 @@ def cmd_index(args: argparse.Namespace) -> int:
         previous = recorded_model(data_dir)
     except IndexDamagedError:
         previous = None  # the pipeline moves the damaged database aside and says so
+    from engine.index_files import pending_switch
+
+    switch = pending_switch(data_dir)
+    if switch is not None:
+        # A model switch was interrupted: without --model, finish it rather than cancel it.
+        previous = (str(switch["model"]), int(switch["dim"]))  # type: ignore[call-overload]
     # Lazy: re-running over an unchanged tree answers in about a second, without the model.
     embedder = embedder_from(args, default_model=previous[0] if previous else None, lazy=True)
     pipeline = Pipeline(data_dir, embedder, on_notice=_notice, what="kenning index")
@@ -252,7 +258,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             }
         except ValueError:
             vectors = {"damaged": True}
-    stats.update({"data_dir": str(data_dir), "vector_index": vectors})
+    from engine.index_files import pending_switch
+
+    switch = pending_switch(data_dir)
+    stats.update({"data_dir": str(data_dir), "vector_index": vectors, "switching": switch})
     if args.json:
         stats["problems"] = [{"path": p, "status": s, "reason": r} for p, s, r in problems]
         print(json.dumps(stats, ensure_ascii=False))
@@ -265,6 +274,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"{stats['files_failed']} failed, {stats['files_pending']} pending"
     )
     print(f"Chunks:   {stats['chunks']}")
+    if switch is not None:
+        print(
+            f"Switching: to {switch['model']} ({switch['dim']}-dim), {switch['chunks']} chunks "
+            "re-embedded so far; search answers from the model above until it is complete"
+        )
     if vectors:
         state = "current" if vectors.get("current") else "stale (rebuilt on next use)"
         print(f"Vectors:  {vectors.get('count')} ({state})")

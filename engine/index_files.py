@@ -83,6 +83,24 @@ def store_identity(data_dir: Path) -> StoreIdentity | None:
     return st.st_dev, st.st_ino
 
 
+def pending_switch(data_dir: Path) -> dict[str, object] | None:
+    """The model switch under way in ``data_dir``: {"model", "dim", "chunks"}, or None."""
+    target = Path(data_dir) / SWITCH_DIR
+    if not (target / DB_NAME).exists():
+        return None
+    try:
+        store = Store.open(target, readonly=True)
+    except KenningError:
+        return None
+    try:
+        info = store.model_info()
+        if info is None:
+            return None
+        return {"model": info[0], "dim": info[1], "chunks": store.chunk_count()}
+    finally:
+        store.close()
+
+
 def build_vectors(store: Store, model: str, dim: int) -> VectorIndex:
     """A vector index of every stored point of ``model``."""
     count = store.point_count(model, dim)
@@ -332,5 +350,6 @@ __all__ = [
     "build_vectors",
     "is_damage",
     "load_or_build_vectors",
+    "pending_switch",
     "store_identity",
 ]

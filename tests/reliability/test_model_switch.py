@@ -5,6 +5,7 @@ redoing finished work; going back to the old model cancels the switch and loses 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import threading
 import numpy as np
 import pytest
 
+from desktop.cli import main
 from engine.errors import ModelMismatchError
 from engine.index_files import SWITCH_DIR
 from engine.search import Searcher
@@ -153,7 +155,7 @@ def test_search_answers_from_the_old_model_until_the_new_one_is_complete(old_ind
         Searcher(data, old_embedder)
 
 
-def test_a_switch_killed_mid_way_resumes_where_it_stopped(old_index):
+def test_a_switch_killed_mid_way_resumes_where_it_stopped(old_index, capsys):
     tree, data = old_index
     before = chunk_set(data)
     command = [sys.executable, "-m", "tests.reliability.switch_runner", str(data), str(tree)]
@@ -177,6 +179,10 @@ def test_a_switch_killed_mid_way_resumes_where_it_stopped(old_index):
         assert all(_answers(cli, "semantic"))
     finally:
         cli.close()
+    assert main(["status", "--data-dir", str(data), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["model"] == OLD
+    assert status["switching"]["model"] == NEW and status["switching"]["chunks"] >= 40
 
     done = subprocess.run(
         [*command, NEW], cwd=REPO, capture_output=True, text=True, timeout=300

@@ -50,6 +50,8 @@ def _counts(data: Path) -> tuple[int, int]:
 
 
 @pytest.mark.slow
+# About 4 minutes of CPU on a shared 2-core machine (two indexes, one of ~50k chunks).
+@pytest.mark.timeout(2400)
 def test_repetitive_junk_leaves_semantic_top10_unchanged(tmp_path):
     clean, junk = tmp_path / "clean", tmp_path / "junk"
     real_code(clean)
