@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from engine.errors import KenningError
+from engine.errors import IndexBusy, KenningError
 from engine.priority_embedder import PriorityEmbedder
 from engine.types import Embedder
 from engine.vector_index import VectorIndex
@@ -38,6 +38,8 @@ ServiceState = Literal[
 # Recorded in the store once an index of every folder has completed, so "first run" survives a
 # first index that was interrupted by quitting.
 _FIRST_INDEX_META = "service.first_index_done"
+# How often the service tries again to open an index another process is writing.
+INDEX_BUSY_RETRY_S = 10.0
 
 
 class ServiceListener(Protocol):
@@ -114,6 +116,8 @@ class IndexService:
         self._embedder: PriorityEmbedder | None = None
         self._pipeline: Pipeline | None = None
         self._load_notices: list[str] | None = None
+        # The model loaded while another process held the index (kept for the retries).
+        self._busy_model: PriorityEmbedder | None = None
         self._missing_told: set[Path] = set()
         self._thread = threading.Thread(target=self._run, name="kenning-indexer", daemon=True)
 
@@ -283,6 +287,11 @@ class IndexService:
                     if self._retry_load:
                         self._retry_load = False
                         return "load", None
+                    if self._busy_model is not None:
+                        # Another process writes the index: try again now and then.
+                        if not self._cond.wait(INDEX_BUSY_RETRY_S):
+                            self._retry_load = True
+                        continue
                     self._cond.wait()
                     continue
                 self._retry_load = False
@@ -328,8 +337,10 @@ class IndexService:
         self._load_notices = []
         context = "Cannot load the embedding model"
         try:
-            inner = self._call_make_embedder(self._on_notice)
-            embedder = PriorityEmbedder(inner)
+            # A retry after "index busy" keeps the model it loaded (seconds to load).
+            embedder = self._busy_model or PriorityEmbedder(
+                self._call_make_embedder(self._on_notice)
+            )
             context = "Cannot open the index"
             pipeline = Pipeline(
                 self._data_dir,
@@ -338,10 +349,20 @@ class IndexService:
                 on_notice=self._on_notice,
                 what="the Kenning app",
             )
+        except IndexBusy as exc:
+            self._load_notices = None
+            told, self._busy_model = self._busy_model is not None, embedder
+            if not told:
+                self._report("Indexing waits", exc)
+            else:
+                self._set_state("error")
+            return
         except Exception as exc:
             self._load_notices = None
+            self._busy_model = None
             self._report(context, exc)
             return
+        self._busy_model = None
         notices, self._load_notices = self._load_notices, None
         with self._cond:
             self._embedder = embedder
