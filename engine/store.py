@@ -601,6 +601,21 @@ class Store:
             self.bump_points_generation()
         return _points_array(new_ids, new_blobs, dim)
 
+    def copy_vectors_from(self, other: Store, model: str, dim: int) -> int:
+        """Seed this store's embedding cache with another store's vectors of one model (a
+        rebuild beside an index need not pay the model again for texts it has embedded)."""
+        rows = other.conn.execute(
+            "SELECT e.text_hash, p.vector FROM embeddings e JOIN points p ON p.id = e.point_id "
+            "WHERE e.model = ? AND e.dim = ?",
+            (model, dim),
+        )
+        copied = 0
+        with self.transaction():
+            while batch := rows.fetchmany(2048):
+                self.put_vectors(model, dim, {h: blob_to_vector(v) for h, v in batch})
+                copied += len(batch)
+        return copied
+
     def drop_unused_vectors(self) -> list[int]:
         """Delete embeddings no chunk refers to any more (kept until the end of a run so a
         moved file or a reverted edit finds them) and the points left without an embedding;

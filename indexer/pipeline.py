@@ -244,12 +244,16 @@ class Pipeline:
         model, dim = self.embedder.model_id, self.embedder.dim
         live = self.files.store
         recorded = live.model_info()
-        if recorded is not None and recorded != (model, dim) and live.chunk_count():
-            if not self.options.allow_model_change:
-                raise ModelMismatchError(
-                    f"this index was built with {recorded[0]} ({recorded[1]}-dim), "
-                    f"not {model} ({dim}-dim)"
-                )
+        new_model = recorded is not None and recorded != (model, dim)
+        if new_model and not self.options.allow_model_change:
+            raise ModelMismatchError(
+                f"this index was built with {recorded[0]} ({recorded[1]}-dim), "
+                f"not {model} ({dim}-dim)"
+            )
+        # A new chunker (an upgrade, or another input limit) re-chunks every file: that too
+        # is built beside the index in place, so search never goes empty.
+        new_chunker = live.get_meta("chunker") not in (None, self._chunker())
+        if (new_model or new_chunker) and recorded is not None and live.chunk_count():
             self._begin_switch(recorded)
             return
         if self.files.switch_dir.exists():
@@ -258,9 +262,12 @@ class Pipeline:
         self._record_model(live)
         self.files.load_vectors(model, dim)
 
+    def _chunker(self) -> str:
+        return f"{CHUNKER_VERSION}:{self.token_budget}"
+
     def _record_model(self, store: Store) -> None:
         model, dim = self.embedder.model_id, self.embedder.dim
-        chunker = f"{CHUNKER_VERSION}:{self.token_budget}"
+        chunker = self._chunker()
         old_chunker = store.get_meta("chunker")
         with store.transaction():
             if old_chunker is not None and old_chunker != chunker and store.chunk_count():
@@ -283,6 +290,9 @@ class Pipeline:
             target, resumed = self.files.open_switch(), False
         self._switch = target
         self._record_model(target.store)
+        if not resumed and recorded == (model, dim):
+            # Same model, new chunker: every chunk text already embedded is not paid again.
+            target.store.copy_vectors_from(self.files.store, model, dim)
         target.load_vectors(model, dim)
         self._notice(
             f"{'Resuming' if resumed else 'Started'} re-embedding for {model} beside the "

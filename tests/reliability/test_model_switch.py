@@ -227,3 +227,43 @@ def test_going_back_to_the_old_model_cancels_the_switch_and_loses_nothing(old_in
     assert _model(data) == (OLD, 64)
     assert chunk_set(data) == before
     assert integrity_problems(data) == []
+
+
+def test_a_new_chunker_rebuilds_beside_the_index_reusing_its_embeddings(tmp_path):
+    tree = tmp_path / "tree"
+    write_corpus(tree, 40, seed=11)
+    data = tmp_path / "data"
+    first = Pipeline(data, HashingEmbedder(dim=64, model_id=OLD))
+    first.index([tree])
+    first.close()
+    before = chunk_set(data)
+
+    cancel = threading.Event()
+    embedder = CancellingEmbedder(cancel, after=2, dim=64, model_id=OLD)
+    options = IndexOptions(group_chunks=8, chunk_tokens=40)  # another input budget
+    rechunking = Pipeline(data, embedder, options=options)
+    assert rechunking.index([tree], cancel=cancel).cancelled
+    rechunking.close()
+    assert chunk_set(data) == before, "the index in place is untouched mid-way"
+    searcher = Searcher(data, HashingEmbedder(dim=64, model_id=OLD))
+    try:
+        assert all(_answers(searcher, "semantic"))
+    finally:
+        searcher.close()
+
+    resumed = HashingEmbedder(dim=64, model_id=OLD)
+    finishing = Pipeline(data, resumed, options=IndexOptions(chunk_tokens=40))
+    finishing.index([tree])
+    finishing.close()
+    fresh = tmp_path / "fresh"
+    clean = HashingEmbedder(dim=64, model_id=OLD)
+    pipeline = Pipeline(fresh, clean, options=IndexOptions(chunk_tokens=40))
+    pipeline.index([tree])
+    pipeline.close()
+    assert chunk_set(data) == chunk_set(fresh) != before
+    assert not (data / SWITCH_DIR).exists()
+    # Chunk texts the old chunker made too were not embedded again.
+    assert len(embedder.documents_embedded) + len(resumed.documents_embedded) < len(
+        clean.documents_embedded
+    )
+    assert integrity_problems(data) == []
