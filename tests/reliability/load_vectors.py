@@ -33,8 +33,14 @@ def main(data_dir: Path) -> dict[str, object]:
     store = Store.open(data_dir, readonly=True)
     try:
         model, dim = store.model_info()
-        chunk_ids = {r[0] for r in store.conn.execute("SELECT id FROM chunks")}
-        generation = store.generation
+        # The vector index holds the store's points (one per distinct vector), by id.
+        point_ids = {
+            r[0]
+            for r in store.conn.execute(
+                "SELECT id FROM points WHERE model = ? AND dim = ?", (model, dim)
+            )
+        }
+        generation = store.points_generation
     finally:
         store.close()
     vectors = VectorIndex.load(data_dir, model=model, dim=dim, generation=generation)
@@ -42,7 +48,7 @@ def main(data_dir: Path) -> dict[str, object]:
     if vectors is not None:
         probe = np.ones(dim, dtype=np.float32) / np.sqrt(dim)
         labels = {label for label, _ in vectors.query(probe, len(vectors))}
-        result.update(live=len(vectors), chunks=len(chunk_ids), labels_ok=labels <= chunk_ids)
+        result.update(live=len(vectors), points=len(point_ids), labels_ok=labels <= point_ids)
     return result
 
 

@@ -82,7 +82,7 @@ def test_sigkill_during_vector_saves_never_leaves_a_torn_index_loaded(tmp_path):
             assert loaded["hnswlib_loads"] == ([str(data / INDEX_NAME)] if loaded["loaded"] else [])
             if loaded["loaded"]:
                 # A loaded index is exactly the store's: no torn or stale file gets this far.
-                assert loaded["labels_ok"] and loaded["live"] == loaded["chunks"], loaded
+                assert loaded["labels_ok"] and loaded["live"] == loaded["points"], loaded
             assert not integrity_problems(data), f"after kill {n}"
     finally:
         observer.stop()
