@@ -79,7 +79,7 @@ def main() -> None:
         raise SystemExit(f"the first index did not finish: {listener.problems}")
     out(f"machine: {machine()}")
     out(f"watched folder: {sum(1 for p in root.rglob('*') if p.is_file())} files, indexed")
-    searcher = Searcher(data_dir, embedder, vectors=service.vectors)
+    searcher = Searcher(data_dir, embedder, vectors=service)
 
     results: dict[str, list[float]] = {
         "new lexical": [],
