@@ -257,8 +257,13 @@ class Pipeline:
             self._begin_switch(recorded)
             return
         if self.files.switch_dir.exists():
+            # Back to the index's own model: the unfinished switch is dropped (or only the
+            # leftovers of one that completed just before a crash).
+            if self.files.switch_pending():
+                self._notice(
+                    f"Cancelled the switch to another model: the index stays with {model}."
+                )
             self.files.discard_switch()
-            self._notice(f"Cancelled the switch to another model: the index stays with {model}.")
         self._record_model(live)
         self.files.load_vectors(model, dim)
 
