@@ -5,12 +5,14 @@ redoing finished work; going back to the old model cancels the switch and loses 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +21,8 @@ from desktop.cli import main
 from engine.errors import ModelMismatchError
 from engine.index_files import SWITCH_DIR
 from engine.search import Searcher
-from engine.store import Store
+from engine.store import DB_NAME, Store
+from engine.vector_index import INDEX_NAME
 from indexer.pipeline import IndexOptions, Pipeline, Progress
 from indexer.service import IndexService
 from tests.fake_embedder import HashingEmbedder
@@ -267,3 +270,39 @@ def test_a_new_chunker_rebuilds_beside_the_index_reusing_its_embeddings(tmp_path
         clean.documents_embedded
     )
     assert integrity_problems(data) == []
+
+
+def test_a_crash_while_the_new_index_moves_in_leaves_a_usable_index(old_index, monkeypatch):
+    """The move is a few renames: whichever one a crash (here: an error) stops at, the next
+    open finds one complete index, of the old model or of the new."""
+    import engine.index_files
+
+    tree, data = old_index
+    real_replace = os.replace
+
+    def crash_on_second(src, dst):
+        if Path(dst) == data / INDEX_NAME and Path(src).parent.name == SWITCH_DIR:
+            # The database has moved in, its vector files not yet.
+            assert (data / DB_NAME).exists()
+            raise OSError("simulated crash")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(engine.index_files.os, "replace", crash_on_second)
+    switching = Pipeline(data, HashingEmbedder(dim=32, model_id=NEW))
+    with pytest.raises(OSError, match="simulated crash"):
+        switching.index([tree])
+    monkeypatch.setattr(engine.index_files.os, "replace", real_replace)
+    with contextlib.suppress(Exception):
+        switching.close()
+
+    after = Pipeline(data, HashingEmbedder(dim=32, model_id=NEW))
+    after.index([tree])
+    after.close()
+    assert _model(data) == (NEW, 32)
+    assert not (data / SWITCH_DIR).exists()
+    assert integrity_problems(data) == []
+    searcher = Searcher(data, HashingEmbedder(dim=32, model_id=NEW))
+    try:
+        assert all(_answers(searcher, "semantic"))
+    finally:
+        searcher.close()
