@@ -38,6 +38,13 @@ from indexer.discovery import (
     size_limit,
     size_reason,
 )
+from indexer.file_reading import (
+    NOT_REGULAR_REASON,
+    RACY_WINDOW_NS,
+    NotRegularFile,
+    is_regular,
+    read_unchanging,
+)
 from indexer.parse_worker import (
     ParseCancelled,
     ParseLimits,
@@ -433,6 +440,12 @@ class Pipeline:
                 self.vectors.delete(removed)
                 run.report.files_removed += len(records)
             return None
+        if not is_regular(st):
+            # A FIFO, socket or device: opening it could block the indexer for good.
+            with self.store.transaction():
+                self._record_skip(folder_id, root, path, NOT_REGULAR_REASON, record)
+            run.report.files_skipped += 1
+            return None
         found = DiscoveredFile(
             path=path,
             root=root,
@@ -508,7 +521,13 @@ class Pipeline:
         path = found.path
         limit = size_limit(path.name, self.options.discovery)
         try:
-            read = _read_unchanging(path, limit)
+            read = read_unchanging(path, limit)
+        except NotRegularFile:  # replaced by a FIFO, socket or device since it was found
+            with self.store.transaction():
+                self._record_skip(folder_id, found.root, path, NOT_REGULAR_REASON, record)
+                self.store.bump_generation()
+            run.report.files_skipped += 1
+            return None
         except FileNotFoundError:
             if record is not None:  # vanished since the scan
                 with self.store.transaction():
@@ -744,33 +763,6 @@ def _is_damage(exc: sqlite3.DatabaseError) -> bool:
     """SQLite found the file corrupt or not a database (not: locked, full, read-only...)."""
     code = getattr(exc, "sqlite_errorcode", None)
     return code is not None and (code & 0xFF) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-
-
-# A write within one tick of the file system's clock (milliseconds; 2 s on FAT) leaves size
-# and mtime as they were, so a file modified this recently is read twice, and kept only when
-# both reads agree.
-RACY_WINDOW_NS = 3_000_000_000
-
-
-def _read_unchanging(path: Path, limit: int) -> tuple[bytes, os.stat_result] | None:
-    """The file's bytes and stat, or None when it changed while being read (or outgrew
-    ``limit`` since it was found: the next scan records that skip)."""
-    started = time.time_ns()
-    with path.open("rb") as fh:
-        before = os.fstat(fh.fileno())
-        if before.st_size > limit:
-            return None
-        data = fh.read(before.st_size + 1)
-    after = path.stat()
-    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(
-        data
-    ) != after.st_size:
-        return None
-    if after.st_mtime_ns >= started - RACY_WINDOW_NS:
-        with path.open("rb") as fh:
-            if fh.read(after.st_size + 1) != data:
-                return None
-    return data, after
 
 
 def _unchanged(record: FileRecord | None, found: DiscoveredFile) -> bool:
