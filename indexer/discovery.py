@@ -37,6 +37,7 @@ from pathlib import Path
 import pathspec
 
 from engine.errors import KenningError
+from indexer.ignore_patterns import compile_ignore_lines
 
 logger = logging.getLogger(__name__)
 
@@ -244,21 +245,8 @@ _IgnoreChain = tuple[_IgnoreRule, ...]
 
 
 def _compile(lines: list[str]) -> pathspec.GitIgnoreSpec | None:
-    lines = [line for line in lines if line.strip() and not line.startswith("#")]
-    if not lines:
-        return None
-    try:
-        return pathspec.GitIgnoreSpec.from_lines(lines)
-    except Exception:  # one bad pattern must not cost the others (git skips it too)
-        good = []
-        for line in lines:
-            try:
-                pathspec.GitIgnoreSpec.from_lines([line])
-            except Exception:
-                logger.info("ignoring invalid ignore pattern %r", line)
-                continue
-            good.append(line)
-        return pathspec.GitIgnoreSpec.from_lines(good) if good else None
+    # Patterns from untrusted repositories: compiled so that matching stays linear.
+    return compile_ignore_lines(lines)
 
 
 _spec_cache: dict[str, tuple[tuple[tuple[int, int], ...], pathspec.GitIgnoreSpec | None]] = {}

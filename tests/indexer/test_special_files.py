@@ -56,9 +56,7 @@ def test_update_paths_skips_a_fifo_and_a_socket(tree: Path, tmp_path: Path) -> N
     assert problems["s.sock"] == ("skipped", NOT_REGULAR_REASON)
 
 
-def test_the_watcher_passes_a_fifo_and_indexes_the_next_file(
-    tree: Path, tmp_path: Path
-) -> None:
+def test_the_watcher_passes_a_fifo_and_indexes_the_next_file(tree: Path, tmp_path: Path) -> None:
     """Issue 14.5: b.txt, created after a FIFO, gets indexed and the service stops in time."""
     from indexer.service import IndexService
 
