@@ -4,10 +4,13 @@ What is left out, and how:
 
 * **Excluded** (never reported, never opened): version-control and tool folders, dependency
   and build output folders, virtualenvs (any folder holding ``pyvenv.cfg`` or ``conda-meta``)
-  and folders tagged with a ``CACHEDIR.TAG``; secrets (``.env*``, keys, certificates, cloud and
-  package-registry credentials, ``.ssh``/``.gnupg``/``.aws``/... folders); paths matched by a
-  ``.gitignore`` or ``.kenningignore`` at any level (git semantics via ``pathspec``, each file
-  relative to its own folder, deeper files winning) or by ``DiscoveryOptions.extra_excludes``.
+  and folders tagged with a ``CACHEDIR.TAG``; paths matched by a ``.gitignore`` or
+  ``.kenningignore`` at any level (git semantics, each file relative to its own folder, deeper
+  files winning; see ``indexer.ignore_patterns``) or by ``DiscoveryOptions.extra_excludes``.
+* **Secrets** (reported with a reason starting with "secret", never opened or entered):
+  ``.env`` files, keys, certificates, cloud and package-registry credentials, histories and
+  the ``.ssh``/``.gnupg``/``.aws``/... folders (lists in ``indexer.secret_files``), so the user
+  sees what was left out. One that an ignore file already excludes is not reported.
 * **Not content** (never reported, never opened): files whose extension says they are binary
   (images, archives, executables, media, fonts, databases, model weights ...), lock files and
   minified/source-map files. Judging by name is free; opening 10 000 PNGs to find NUL bytes is
@@ -38,6 +41,13 @@ import pathspec
 
 from engine.errors import KenningError
 from indexer.ignore_patterns import compile_ignore_lines
+from indexer.secret_files import (
+    SECRET_DIR_PAIRS,
+    SECRET_DIRS,
+    SECRET_FOLDER_REASON,
+    SECRET_REASON,
+    is_secret_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,32 +80,6 @@ DEFAULT_EXCLUDED_DIRS = frozenset(
 _EXCLUDED_DIR_SUFFIXES = (".egg-info",)
 # A folder holding one of these is a virtualenv/conda env or a self-declared cache.
 _ENV_MARKERS = ("pyvenv.cfg", "conda-meta", "CACHEDIR.TAG")
-
-# Folders that hold credentials and nothing a user searches for.
-SECRET_DIRS = frozenset(
-    {".ssh", ".gnupg", ".aws", ".azure", ".kube", ".password-store", ".docker", ".terraform.d"}
-)
-_SECRET_DIR_PAIRS = frozenset({(".config", "gcloud"), (".config", "gh")})
-SECRET_FILE_NAMES = frozenset(
-    {
-        ".netrc", "_netrc", ".npmrc", ".pypirc", ".pgpass", ".git-credentials", ".htpasswd",
-        ".my.cnf", ".dockercfg", ".boto", ".vault-token", ".s3cfg", ".authinfo", "kubeconfig",
-        "credentials.db", "access_tokens.db", "application_default_credentials.json",
-        "accesstokens.json", "msal_token_cache.json", "msal_token_cache.bin",
-        "service-account.json", "service_account.json", "credentials.tfrc.json",
-        "terraform.tfvars", "secrets.yml", "secrets.yaml", "secrets.json", "secrets.toml",
-    }
-)  # fmt: skip
-_SECRET_PREFIXES = (".env", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".authinfo")
-_SECRET_SUFFIXES = (
-    ".pem", ".key", ".p12", ".pfx", ".p8", ".pkcs12", ".keystore", ".jks", ".ppk", ".kdbx",
-    ".gpg", ".pgp", ".asc", ".tfstate", ".tfstate.backup", ".keychain", ".keychain-db",
-    ".kubeconfig", ".ovpn",
-)  # fmt: skip
-# (folder, file) pairs that are secrets only in that folder.
-_SECRET_FILE_PAIRS = frozenset(
-    {(".aws", "credentials"), (".aws", "config"), (".kube", "config"), (".docker", "config.json")}
-)
 
 BINARY_SUFFIXES = frozenset(
     {
@@ -181,7 +165,7 @@ def excluded_dir_reason(name: str, parent_name: str = "") -> str | None:
         return f"excluded folder: {name}"
     if (
         name in SECRET_DIRS
-        or (parent_name, name) in _SECRET_DIR_PAIRS
+        or (parent_name, name) in SECRET_DIR_PAIRS
         or name.lower().startswith(".env")  # a virtualenv (also caught by pyvenv.cfg) or secrets
     ):
         return "secret folder"
@@ -191,12 +175,7 @@ def excluded_dir_reason(name: str, parent_name: str = "") -> str | None:
 def excluded_file_reason(name: str, parent_name: str = "") -> str | None:
     """Why a file called ``name`` (inside ``parent_name``) is not content to index, if not."""
     lower = name.lower()
-    if (
-        lower in SECRET_FILE_NAMES
-        or lower.startswith(_SECRET_PREFIXES)
-        or lower.endswith(_SECRET_SUFFIXES)
-        or (parent_name, lower) in _SECRET_FILE_PAIRS
-    ):
+    if is_secret_name(lower, parent_name):
         return "secret file"
     dot = lower.rfind(".")
     if (dot > 0 and lower[dot:] in BINARY_SUFFIXES) or lower in _BINARY_NAMES:
@@ -210,7 +189,7 @@ def _secret_target_reason(real: str) -> str | None:
     """A symbolic link's target is a secret (``notes -> ~/.aws/credentials``)."""
     parts = real.split(os.sep)
     for parent, name in itertools.pairwise(parts):
-        if name in SECRET_DIRS or (parent, name) in _SECRET_DIR_PAIRS:
+        if name in SECRET_DIRS or (parent, name) in SECRET_DIR_PAIRS:
             return "secret folder"
     if len(parts) >= 2 and excluded_file_reason(parts[-1], parts[-2]) == "secret file":
         return "secret file"
@@ -431,7 +410,10 @@ class _Walker:
             if is_link and not self.options.follow_symlinks:
                 continue
             if is_dir:
-                if excluded_dir_reason(name, parent_name) or self.ignored(chain, rel + "/"):
+                dir_reason = excluded_dir_reason(name, parent_name)
+                if dir_reason or self.ignored(chain, rel + "/"):
+                    if dir_reason == "secret folder" and not self.ignored(chain, rel + "/"):
+                        self.skip(entry.path, SECRET_FOLDER_REASON)  # listed, never entered
                     continue
                 if not _is_valid_name(name):
                     self.skip(entry.path, "folder name is not valid UTF-8")
@@ -442,7 +424,10 @@ class _Walker:
                 elif self.claim_dir(entry.path):
                     subfolders.append(child)
             elif is_file:
-                if excluded_file_reason(name, parent_name) or self.ignored(chain, rel):
+                file_reason = excluded_file_reason(name, parent_name)
+                if file_reason or self.ignored(chain, rel):
+                    if file_reason == "secret file" and not self.ignored(chain, rel):
+                        self.skip(entry.path, SECRET_REASON)  # listed, never opened
                     continue
                 if is_link:
                     self.links.append((entry, _Folder(entry.path, rel, chain), False))

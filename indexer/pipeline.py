@@ -52,6 +52,7 @@ from indexer.parse_worker import (
     ParseWorker,
     WorkerUnavailable,
 )
+from indexer.secret_files import SECRET_REASON, content_secret_reason
 
 log = logging.getLogger(__name__)
 
@@ -430,6 +431,14 @@ class Pipeline:
             st = path.stat()
         except OSError:
             st = None
+        if st is not None and reason == "secret file":
+            # Listed as left out (the health view shows it), never opened; any chunks it had
+            # before it was recognised go.
+            with self.store.transaction():
+                self._record_skip(folder_id, root, path, SECRET_REASON, record)
+                self.store.bump_generation()
+            run.report.files_skipped += 1
+            return None
         if st is None or reason is not None:
             # Deleted (or now excluded): forget it and anything that was below it.
             records = self.store.files_under(str(path))
@@ -549,6 +558,14 @@ class Pipeline:
             found.path, found.root, found.rel_path, after.st_size, after.st_mtime_ns
         )
         content_hash = _content_hash(data)
+        secret = content_secret_reason(data)
+        if secret is not None:  # a private key in a file whose name says nothing
+            with self.store.transaction():
+                read_as = (found, content_hash)
+                self._record_skip(folder_id, found.root, path, secret, record, read=read_as)
+                self.store.bump_generation()
+            run.report.files_skipped += 1
+            return None
         # Same bytes as when it was indexed, skipped or failed: only the mtime moved (or the
         # size and mtime could not be trusted). A parser that crashed on it is not run again.
         if record is not None and record.hash == content_hash:

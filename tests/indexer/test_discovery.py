@@ -125,7 +125,7 @@ SECRETS = [
 ]
 
 
-def test_secrets_are_never_yielded_reported_or_opened(tmp_path: Path, monkeypatch):
+def test_secrets_are_reported_but_never_yielded_entered_or_opened(tmp_path: Path, monkeypatch):
     for rel in SECRETS:
         write(tmp_path, rel, "SECRET=hunter2\n")
     write(tmp_path, "README.md", "# readme\n")
@@ -143,7 +143,13 @@ def test_secrets_are_never_yielded_reported_or_opened(tmp_path: Path, monkeypatc
     monkeypatch.undo()
 
     assert found == [".gitignore", "README.md"]
-    assert skipped == []
+    # Listed as secrets (the health view shows them); a secret folder once, not its files.
+    assert all(skip.reason.startswith("secret") for skip in skipped), skipped
+    listed = {skip.path.relative_to(tmp_path).as_posix() for skip in skipped}
+    for rel in SECRETS:
+        assert any(rel == p or rel.startswith(p + "/") for p in listed), rel
+    for path in listed:
+        assert not any(path.startswith(p + "/") for p in listed), path
     # Discovery reads ignore files and nothing else.
     assert opened == [str(tmp_path / ".gitignore")]
     for rel in SECRETS:
