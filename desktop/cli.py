@@ -135,7 +135,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         f"Indexed {report.files_indexed} files ({report.chunks_added} chunks, "
         f"{report.chunks_embedded} embedded) in {report.elapsed_s:.1f} s; "
         f"{report.files_unchanged} unchanged, {report.files_removed} removed, "
-        f"{report.files_skipped} skipped, {report.files_failed} failed. "
+        f"{report.files_skipped} skipped, {report.files_failed} failed"
+        f"{f', {report.files_retrying} to retry' if report.files_retrying else ''}. "
         f"Model: {embedder.model_id} ({embedder.dim}-dim, {_device_note(embedder)}).",
         file=sys.stderr,
     )

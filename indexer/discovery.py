@@ -138,6 +138,9 @@ class DiscoveryOptions:
     max_document_bytes: int = 64 * 1024 * 1024  # PDF and DOCX
     extra_excludes: list[str] = field(default_factory=list)  # gitignore syntax, root-relative
     follow_symlinks: bool = True
+    # Folders never entered wherever they turn up (the index's own data dir: an index of ~
+    # must not index itself). Absolute; matched by identity, so a link to one is caught too.
+    skip_dirs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +359,7 @@ class _Walker:
         self.on_skip = on_skip
         self.extra = _extra_rule(options)
         self.visited_dirs: set[tuple[int, int]] = set()
+        self.skip_keys = _dir_keys(options.skip_dirs)
         self.seen_files: set[tuple[int, int]] = set()
         self.folders: list[_Folder] = []
         # Links wait until every real path was walked, so real paths win duplicates.
@@ -451,7 +455,7 @@ class _Walker:
             self.skip(path, f"cannot read folder: {err.strerror or err}")
             return False
         key = (st.st_dev, st.st_ino)
-        if key in self.visited_dirs:
+        if key in self.visited_dirs or key in self.skip_keys:
             return False
         self.visited_dirs.add(key)
         return True
@@ -500,6 +504,26 @@ class _Walker:
                 self.skip(entry.path, "broken symbolic link")
             return
         self.skip(entry.path, "not a regular file (device, socket or pipe)")
+
+
+def _dir_keys(paths: tuple[str, ...]) -> frozenset[tuple[int, int]]:
+    keys = set()
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue  # not created yet: nothing of it to find
+        keys.add((st.st_dev, st.st_ino))
+    return frozenset(keys)
+
+
+def _inside_skipped_dir(path_str: str, options: DiscoveryOptions) -> bool:
+    real = os.path.realpath(path_str)
+    for skip in options.skip_dirs:
+        top = os.path.realpath(skip)
+        if real == top or real.startswith(top.rstrip(os.sep) + os.sep):
+            return True
+    return False
 
 
 def discover(
@@ -566,6 +590,8 @@ def exclusion_reason(
         return None
     if rel == ".." or rel.startswith(".." + os.sep):
         return "outside the indexed folder"
+    if options.skip_dirs and _inside_skipped_dir(path_str, options):
+        return "Kenning's own data folder"
     parts = rel.split(os.sep)
     chain = _ancestor_chain(root_str)
     extra = _extra_rule(options)

@@ -9,6 +9,7 @@ chunks whose text was embedded before (same model, dimension and text) reuse the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import os
@@ -43,14 +44,22 @@ from indexer.file_reading import (
     RACY_WINDOW_NS,
     NotRegularFile,
     is_regular,
+    is_transient,
     read_unchanging,
 )
 from indexer.parse_worker import (
     ParseCancelled,
     ParseLimits,
     ParserFailure,
+    ParseTimeout,
     ParseWorker,
     WorkerUnavailable,
+)
+from indexer.retry_policy import (
+    deadline_scale,
+    parse_timeout_verdict,
+    parse_timeouts_so_far,
+    read_error_reason,
 )
 from indexer.secret_files import SECRET_REASON, content_secret_reason
 
@@ -104,6 +113,8 @@ class IndexReport:
     files_removed: int = 0
     files_skipped: int = 0
     files_failed: int = 0
+    # Failed for now (a read error, a parse out of time): tried again on later runs.
+    files_retrying: int = 0
     chunks_added: int = 0
     chunks_embedded: int = 0
     elapsed_s: float = 0.0
@@ -116,6 +127,7 @@ class IndexReport:
             "files_removed",
             "files_skipped",
             "files_failed",
+            "files_retrying",
             "chunks_added",
             "chunks_embedded",
         ):
@@ -156,6 +168,9 @@ class _Run:
         self.cancel = cancel
         self.group: list[_Prepared] = []
         self.group_size = 0
+        # Files whose parse ran out of time: tried once more at the end, with more time.
+        self.timed_out: list[tuple[int, DiscoveredFile, FileRecord | None]] = []
+        self.retrying_timeouts = False
         self._last_emit = 0.0
 
     @property
@@ -194,7 +209,7 @@ class Pipeline:
     ) -> None:
         self.data_dir = Path(data_dir)
         self.embedder = embedder
-        self.options = options or IndexOptions()
+        self.options = _with_data_dir_skipped(options or IndexOptions(), self.data_dir)
         self._notice = on_notice or (lambda msg: log.warning("%s", msg))
         self.token_budget = max(32, min(embedder.max_tokens, self.options.chunk_tokens))
         self.store = _open_or_replace(self.data_dir, self._notice)
@@ -509,13 +524,30 @@ class Pipeline:
     def _process(
         self, work: list[tuple[int, DiscoveredFile, FileRecord | None]], run: _Run
     ) -> None:
+        self._process_pass(work, run)
+        if run.timed_out and not run.cancelled:
+            # A deadline is not a crash: the machine may have been busy. Once more, after the
+            # other files, with a longer deadline (issue 13.5).
+            again, run.timed_out = run.timed_out, []
+            run.retrying_timeouts = True
+            log.info("parsing %d file(s) again with a longer deadline", len(again))
+            self._process_pass(again, run, count_done=False)
+
+    def _process_pass(
+        self,
+        work: list[tuple[int, DiscoveredFile, FileRecord | None]],
+        run: _Run,
+        *,
+        count_done: bool = True,
+    ) -> None:
         for folder_id, found, record in work:
             if run.cancelled:
                 run.report.cancelled = True
                 break
             run.progress.current_path = str(found.path)
             prepared = self._prepare(folder_id, found, record, run)
-            run.progress.files_done += 1
+            if count_done:
+                run.progress.files_done += 1
             if prepared is not None:
                 run.group.append(prepared)
                 run.group_size += len(prepared.chunks)
@@ -545,6 +577,11 @@ class Pipeline:
                 run.report.files_removed += 1
             return None
         except OSError as exc:
+            if is_transient(exc):  # EACCES, EMFILE, EIO...: says nothing about the file
+                reason = read_error_reason(exc.strerror or str(exc))
+                self._record_failure(folder_id, found, record, reason, status="pending")
+                run.report.files_retrying += 1
+                return None
             self._record_failure(folder_id, found, record, f"cannot read: {exc.strerror or exc}")
             run.report.files_failed += 1
             return None
@@ -579,7 +616,7 @@ class Pipeline:
             count_tokens=self.embedder.count_tokens,
         )
         try:
-            chunks = self._chunk(path, data, ctx, run)
+            chunks = self._chunk(path, data, ctx, run, record)
         except SkipFile as skip:
             with self.store.transaction():
                 read = (found, content_hash)
@@ -589,6 +626,27 @@ class Pipeline:
             return None
         except ParseCancelled:
             return None  # not recorded: the next run parses it again
+        except ParseTimeout as exc:
+            if not run.retrying_timeouts:
+                run.timed_out.append((folder_id, found, record))
+                return None
+            timeouts = parse_timeouts_so_far(record)
+            status, reason = parse_timeout_verdict(str(exc), timeouts)
+            log.warning("parsing %s: %s", path, reason)
+            # No content hash for a retry: the same bytes must be parsed again next run.
+            self._record_failure(
+                folder_id,
+                found,
+                record,
+                reason,
+                None if status == "pending" else content_hash,
+                status=status,
+            )
+            if status == "pending":
+                run.report.files_retrying += 1
+            else:
+                run.report.files_failed += 1
+            return None
         except ParserFailure as exc:  # crashed, hung or out of memory in the worker
             log.warning("parsing %s failed: %s", path, exc)
             self._record_failure(folder_id, found, record, str(exc), content_hash)
@@ -604,10 +662,20 @@ class Pipeline:
         language = chunks[0].language if chunks else None
         return _Prepared(found, folder_id, content_hash, language, news)
 
-    def _chunk(self, path: Path, data: bytes, ctx: ChunkingContext, run: _Run) -> list[Chunk]:
+    def _chunk(
+        self,
+        path: Path,
+        data: bytes,
+        ctx: ChunkingContext,
+        run: _Run,
+        record: FileRecord | None = None,
+    ) -> list[Chunk]:
         if self._parser is not None:
+            scale = deadline_scale(
+                parse_timeouts_so_far(record), retry_in_run=run.retrying_timeouts
+            )
             try:
-                return self._parser.chunk(path, data, ctx, cancel=run.cancel)
+                return self._parser.chunk(path, data, ctx, cancel=run.cancel, deadline_scale=scale)
             except WorkerUnavailable as exc:
                 self._notice(f"Parsing files in the indexer itself: {exc}.")
                 self._parser = None
@@ -620,7 +688,10 @@ class Pipeline:
         record: FileRecord | None,
         reason: str,
         content_hash: str | None = None,
+        *,
+        status: str = "failed",
     ) -> None:
+        """``status``: "failed" (final until the file changes) or "pending" (retried)."""
         with self.store.transaction():
             if record is not None:
                 self.vectors.delete(self.store.delete_chunks_of(record.id))
@@ -632,7 +703,7 @@ class Pipeline:
                 size=found.size,
                 mtime_ns=found.mtime_ns,
                 hash=content_hash,
-                status="failed",
+                status=status,
                 reason=reason,
             )
 
@@ -749,6 +820,17 @@ class Pipeline:
         """Save the vector index when it changed and the save interval has passed."""
         if self.vectors.dirty and time.monotonic() - self._last_save > self.options.save_interval_s:
             self._save_vectors()
+
+
+def _with_data_dir_skipped(options: IndexOptions, data_dir: Path) -> IndexOptions:
+    """The options with the index's own folder excluded from discovery (issue 14.11)."""
+    own = os.path.abspath(data_dir)
+    if own in options.discovery.skip_dirs:
+        return options
+    discovery = dataclasses.replace(
+        options.discovery, skip_dirs=(*options.discovery.skip_dirs, own)
+    )
+    return dataclasses.replace(options, discovery=discovery)
 
 
 def _open_or_replace(data_dir: Path, notice: Callable[[str], None]) -> Store:
