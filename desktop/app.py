@@ -564,6 +564,9 @@ def run_app(argv: list[str]) -> int:
         log.error("%s", broken)
         return 2
     args = _parse(argv)
+    from desktop.app_logging import setup_app_logging
+
+    setup_app_logging(verbose=args.verbose)
     data_dir = data_dir_from(args)
     qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "kenning"])
     assert isinstance(qt_app, QApplication)
