@@ -131,6 +131,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         report = pipeline.index(roots, on_progress=_ProgressBar())
     finally:
         pipeline.close()
+        from indexer.memory_trim import release_freed_memory
+
+        release_freed_memory()
     print(
         f"Indexed {report.files_indexed} files ({report.chunks_added} chunks, "
         f"{report.chunks_embedded} embedded) in {report.elapsed_s:.1f} s; "

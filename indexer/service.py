@@ -27,6 +27,7 @@ from engine.priority_embedder import PriorityEmbedder
 from engine.types import Embedder
 from engine.vector_index import VectorIndex
 from indexer.debounce import DEFAULT_MAX_DELAY_S, DEFAULT_QUIET_S
+from indexer.memory_trim import release_freed_memory
 from indexer.pipeline import IndexOptions, IndexReport, Pipeline, Progress
 from indexer.watcher import DEFAULT_RESCAN_INTERVAL_S, FolderWatcher
 
@@ -410,6 +411,10 @@ class IndexService:
             what = "Updating the index" if job.kind == "paths" else "Indexing"
             self._report(f"{what} failed", exc)
             return
+        finally:
+            # The run's file bytes, chunks and batch buffers are freed: give the pages back
+            # so the idle tray app does not keep them (issue 13, memory).
+            release_freed_memory()
         if report is None:
             return
         if report.cancelled:
