@@ -132,8 +132,9 @@ class KenningApp(QObject):
         service_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        self.settings = settings
         self.data_dir = Path(data_dir)
+        # The index's folders are the list (the CLI adds to it too): show and keep them all.
+        self.settings = with_indexed_folders(settings, self.data_dir)
         self.settings_path = settings_path
         self._make_embedder = make_embedder
         self._watch = watch
@@ -485,6 +486,16 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def with_indexed_folders(settings: Settings, data_dir: Path) -> Settings:
+    """``settings`` with every folder the index at ``data_dir`` holds (issue 13)."""
+    from indexer.folder_list import indexed_folders, merged_folders
+
+    folders = merged_folders(settings.folders, indexed_folders(data_dir))
+    if folders == list(settings.folders):
+        return settings
+    return dataclasses.replace(settings, folders=folders)
+
+
 def _load_settings(notifier: Notifier, path: Path | None) -> Settings:
     try:
         return load_settings(path)
@@ -584,6 +595,8 @@ def run_app(argv: list[str]) -> int:
     restore_hooks = install_excepthooks(notifier)
     try:
         settings = _apply_cli_overrides(_load_settings(notifier, None), args, notifier)
+        # Folders indexed from the command line show in the wizard and the app alike.
+        settings = with_indexed_folders(settings, data_dir)
         if not settings.first_run_done or not settings.folders:
             from desktop.first_run import FirstRunDialog
 
