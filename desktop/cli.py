@@ -346,6 +346,9 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:
         embedder_from=embedder_from,
     )
     register_desktop(sub)
+    from desktop.cli_folders import register_cli as register_folders
+
+    register_folders(sub)
 
 
 def _is_app_launch(parser: argparse.ArgumentParser, argv: list[str]) -> bool:
