@@ -581,11 +581,11 @@ class Store:
 
     # ------------------------------------------------------------------- health
     def problem_files(self) -> list[tuple[str, str, str]]:
-        """(path, status, reason) for every skipped or failed file, and every pending one
-        with a reason (a failure that is retried: a read error, a parse out of time)."""
+        """(path, status, reason) for every skipped or failed file, and every other one with a
+        reason: pending (a failure that is retried) or indexed with a note (a chunk cap)."""
         rows = self.conn.execute(
             "SELECT path, status, COALESCE(reason, '') FROM files "
-            "WHERE status IN ('skipped', 'failed') OR (status = 'pending' AND reason IS NOT NULL) "
+            "WHERE status IN ('skipped', 'failed') OR reason IS NOT NULL "
             "ORDER BY path"
         )
         return [(r[0], r[1], r[2]) for r in rows]

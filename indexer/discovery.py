@@ -12,10 +12,12 @@ What is left out, and how:
   the ``.ssh``/``.gnupg``/``.aws``/... folders (lists in ``indexer.secret_files``), so the user
   sees what was left out. One that an ignore file already excludes is not reported.
 * **Not content** (never reported, never opened): files whose extension says they are binary
-  (images, archives, executables, media, fonts, databases, model weights ...), lock files and
-  minified/source-map files. Judging by name is free; opening 10 000 PNGs to find NUL bytes is
-  not, and none of them would ever be indexed. Everything else is opened by the chunker,
+  (images, archives, executables, media, fonts, databases, model weights ...). Judging by
+  name is free; opening 10 000 PNGs to find NUL bytes is not, and none of them would ever
+  be indexed. Everything else is opened by the chunker,
   which detects binary content it was not told about (``SkipFile("binary file")``).
+* **Generated** (reported with a reason, never opened): lock files, minified bundles and
+  source maps (``indexer.junk_files``), unless a negated ignore line (``!path``) names them.
 * **Skipped** (reported through ``on_skip`` with a reason, so the user can see why): files over
   the size cap, unreadable folders, broken symbolic links, symbolic-link loops, special files
   and names that are not valid UTF-8.
@@ -27,6 +29,7 @@ reachable both ways is indexed under its real path inside the root.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import os
@@ -41,6 +44,7 @@ import pathspec
 
 from engine.errors import KenningError
 from indexer.ignore_patterns import compile_ignore_lines
+from indexer.junk_files import generated_name_reason
 from indexer.secret_files import (
     SECRET_DIR_PAIRS,
     SECRET_DIRS,
@@ -115,16 +119,6 @@ BINARY_SUFFIXES = frozenset(
 )  # fmt: skip
 # ".git" as a file is a worktree/submodule pointer, not content.
 _BINARY_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db", ".git"})
-# Generated text that only adds noise to results.
-_GENERATED_NAMES = frozenset(
-    {
-        "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "npm-shrinkwrap.json", "bun.lockb",
-        "cargo.lock", "poetry.lock", "pipfile.lock", "uv.lock", "pdm.lock", "composer.lock",
-        "gemfile.lock", "go.sum", "podfile.lock", "mix.lock", "pubspec.lock", "flake.lock",
-    }
-)  # fmt: skip
-_GENERATED_SUFFIXES = (".min.js", ".min.css", ".js.map", ".css.map", ".min.map")
-
 DOCUMENT_SUFFIXES = frozenset({".pdf", ".docx"})
 
 
@@ -150,6 +144,8 @@ class DiscoveredFile:
     rel_path: str  # "/"-separated, relative to root
     size: int
     mtime_ns: int
+    # Named by a negated ignore line (``!path``): the generated/repetitive checks are off.
+    opted_in: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +179,7 @@ def excluded_file_reason(name: str, parent_name: str = "") -> str | None:
     dot = lower.rfind(".")
     if (dot > 0 and lower[dot:] in BINARY_SUFFIXES) or lower in _BINARY_NAMES:
         return "binary file type"
-    if lower in _GENERATED_NAMES or lower.endswith(_GENERATED_SUFFIXES):
+    if generated_name_reason(lower):
         return "generated file"
     return None
 
@@ -278,14 +274,21 @@ def _folder_spec(folder: str, names: frozenset[str] | None = None) -> pathspec.G
     return spec
 
 
-def _ignored(chain: _IgnoreChain, rel: str) -> bool:
-    """Git semantics: the deepest ignore file with a matching pattern decides."""
+def _verdict(chain: _IgnoreChain, rel: str) -> bool | None:
+    """Git semantics: the deepest ignore file with a matching pattern decides.
+
+    True: ignored; False: re-included by a negated pattern (``!path``); None: not named.
+    """
     verdict = None
     for rule in chain:
         result = rule.spec.check_file(rule.prefix + rel[rule.strip :]).include
         if result is not None:
             verdict = result
-    return bool(verdict)
+    return verdict
+
+
+def _ignored(chain: _IgnoreChain, rel: str) -> bool:
+    return bool(_verdict(chain, rel))
 
 
 def _with_folder(
@@ -429,16 +432,26 @@ class _Walker:
                     subfolders.append(child)
             elif is_file:
                 file_reason = excluded_file_reason(name, parent_name)
-                if file_reason or self.ignored(chain, rel):
-                    if file_reason == "secret file" and not self.ignored(chain, rel):
-                        self.skip(entry.path, SECRET_REASON)  # listed, never opened
+                verdict = _verdict(chain, rel)
+                ignored = bool(verdict) or (bool(self.extra) and _ignored(self.extra, rel))
+                opted_in = verdict is False  # named by a `!path` line: the user wants it
+                if ignored:
+                    continue
+                if file_reason == "generated file" and not opted_in:
+                    # Listed with its reason, never opened.
+                    self.skip(entry.path, generated_name_reason(name.lower()) or file_reason)
+                    continue
+                if file_reason == "secret file":
+                    self.skip(entry.path, SECRET_REASON)  # listed, never opened
+                    continue
+                if file_reason and file_reason != "generated file":
                     continue
                 if is_link:
                     self.links.append((entry, _Folder(entry.path, rel, chain), False))
                     continue
                 found = self.file(entry, _Folder(entry.path, rel, chain), linked=False)
                 if found is not None:
-                    yield found
+                    yield dataclasses.replace(found, opted_in=True) if opted_in else found
             elif not excluded_file_reason(name, parent_name) and not self.ignored(chain, rel):
                 self.skip_odd(entry, is_link)
         # Depth first, in name order.
@@ -572,6 +585,23 @@ def _discover_single_file(
     yield DiscoveredFile(Path(path), Path(path), name, st.st_size, st.st_mtime_ns)
 
 
+def is_opted_in(path: Path | str, root: Path | str) -> bool:
+    """True when an ignore file re-includes ``path`` by name (``!path``): the user wants it
+    even if it looks generated or repetitive."""
+    root_str = os.path.abspath(os.fspath(root))
+    rel = os.path.relpath(os.path.abspath(os.fspath(path)), root_str)
+    if rel == "." or rel.startswith(".."):
+        return False
+    parts = rel.split(os.sep)
+    chain = _ancestor_chain(root_str)
+    folder = root_str
+    for depth, name in enumerate(parts[:-1]):
+        chain = _with_folder(chain, _folder_spec(folder), "/".join(parts[:depth]))
+        folder = os.path.join(folder, name)
+    chain = _with_folder(chain, _folder_spec(folder), "/".join(parts[:-1]))
+    return _verdict(chain, "/".join(parts)) is False
+
+
 def exclusion_reason(
     path: Path | str, root: Path | str, options: DiscoveryOptions | None = None
 ) -> str | None:
@@ -619,6 +649,8 @@ def exclusion_reason(
         if is_dir
         else excluded_file_reason(name, parent_name)
     )
+    if reason == "generated file" and _verdict(chain, rel_posix) is False:
+        reason = None  # opted in with a `!path` line
     if reason:
         return reason
     if is_dir and any(os.path.exists(os.path.join(path_str, m)) for m in _ENV_MARKERS):

@@ -36,6 +36,7 @@ from indexer.discovery import (
     SkippedPath,
     discover,
     exclusion_reason,
+    is_opted_in,
     size_limit,
     size_reason,
 )
@@ -46,6 +47,13 @@ from indexer.file_reading import (
     is_regular,
     is_transient,
     read_unchanging,
+)
+from indexer.junk_files import (
+    MAX_CHUNKS_PER_FILE,
+    cap_note,
+    generated_content_reason,
+    generated_name_reason,
+    repetitive_reason,
 )
 from indexer.parse_worker import (
     ParseCancelled,
@@ -145,6 +153,7 @@ class _Prepared:
     content_hash: str
     language: str | None
     chunks: list[NewChunk]
+    note: str | None = None  # shown with the file (a chunk cap)
 
 
 def _text_hash(text: str) -> str:
@@ -446,6 +455,14 @@ class Pipeline:
             st = path.stat()
         except OSError:
             st = None
+        if st is not None and reason == "generated file":
+            # A lockfile, bundle or source map: listed with its reason, never opened.
+            with self.store.transaction():
+                why = generated_name_reason(path.name.lower()) or reason
+                self._record_skip(folder_id, root, path, why, record)
+                self.store.bump_generation()
+            run.report.files_skipped += 1
+            return None
         if st is not None and reason == "secret file":
             # Listed as left out (the health view shows it), never opened; any chunks it had
             # before it was recognised go.
@@ -603,6 +620,10 @@ class Pipeline:
                 self.store.bump_generation()
             run.report.files_skipped += 1
             return None
+        junk = None if found.opted_in else generated_content_reason(data)
+        if junk is not None and not is_opted_in(path, found.root):
+            self._skip_read(folder_id, found, path, junk, record, content_hash, run)
+            return None
         # Same bytes as when it was indexed, skipped or failed: only the mtime moved (or the
         # size and mtime could not be trusted). A parser that crashed on it is not run again.
         if record is not None and record.hash == content_hash:
@@ -658,9 +679,36 @@ class Pipeline:
             self._record_failure(folder_id, found, record, reason, content_hash)
             run.report.files_failed += 1
             return None
+        note = None
+        if not found.opted_in:
+            repetitive = repetitive_reason([c.embed_text for c in chunks])
+            if repetitive is not None and not is_opted_in(path, found.root):
+                self._skip_read(folder_id, found, path, repetitive, record, content_hash, run)
+                return None
+        if len(chunks) > MAX_CHUNKS_PER_FILE:
+            # A very long file costs the index its first part, not the graph's health.
+            note = cap_note(len(chunks))
+            chunks = chunks[:MAX_CHUNKS_PER_FILE]
         news = [NewChunk(c, _text_hash(c.embed_text)) for c in chunks]
         language = chunks[0].language if chunks else None
-        return _Prepared(found, folder_id, content_hash, language, news)
+        return _Prepared(found, folder_id, content_hash, language, news, note)
+
+    def _skip_read(
+        self,
+        folder_id: int,
+        found: DiscoveredFile,
+        path: Path,
+        reason: str,
+        record: FileRecord | None,
+        content_hash: str,
+        run: _Run,
+    ) -> None:
+        """Record a file that was read and is left out (generated, repetitive)."""
+        with self.store.transaction():
+            read_as = (found, content_hash)
+            self._record_skip(folder_id, found.root, path, reason, record, read=read_as)
+            self.store.bump_generation()
+        run.report.files_skipped += 1
 
     def _chunk(
         self,
@@ -742,6 +790,7 @@ class Pipeline:
                     mtime_ns=found.mtime_ns,
                     hash=prepared.content_hash,
                     status="indexed",
+                    reason=prepared.note,
                     language=prepared.language,
                 )
                 old_ids.extend(self.store.delete_chunks_of(file_id))

@@ -226,8 +226,9 @@ class FolderWatcher:
         if root is None or path == root:
             return root
         reason = exclusion_reason(path, root, self._options)
-        # A secret file is handed on so the indexer lists it as left out (it never opens it).
-        if reason is not None and reason != "secret file":
+        # A secret or generated file is handed on so the indexer lists it as left out (it
+        # never opens it).
+        if reason is not None and reason not in ("secret file", "generated file"):
             return None
         return root
 

@@ -83,7 +83,7 @@ def test_default_excludes_are_silent(tmp_path: Path):
     assert skipped == []
 
 
-def test_binary_and_generated_names_are_not_opened_or_reported(tmp_path: Path):
+def test_binary_names_are_not_opened_or_reported_generated_ones_are_reported(tmp_path: Path):
     for rel in ["logo.png", "lib.so", "data.sqlite3", "font.woff2", "archive.tar.gz", "m.pyc"]:
         write(tmp_path, rel, b"\x00\x01binary")
     for rel in ["package-lock.json", "yarn.lock", "app.min.js", "app.js.map"]:
@@ -91,7 +91,13 @@ def test_binary_and_generated_names_are_not_opened_or_reported(tmp_path: Path):
     write(tmp_path, "keep.js")
     found, skipped = run(tmp_path)
     assert found == ["keep.js"]
-    assert skipped == []
+    # Generated files are listed with their reason (issue 13), binaries are not.
+    assert {s.path.name: s.reason for s in skipped} == {
+        "package-lock.json": "generated file (lockfile)",
+        "yarn.lock": "generated file (lockfile)",
+        "app.min.js": "generated file (minified)",
+        "app.js.map": "generated file (source map)",
+    }
 
 
 SECRETS = [
