@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import signal
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -248,6 +247,7 @@ class KenningApp(QObject):
 
     # ------------------------------------------------------------------ service events
     def _on_state(self, state: str) -> None:
+        log.info("indexer state: %s", state)
         self._state = state
         self.tray.set_paused(state == "paused")
         text = {
@@ -551,21 +551,6 @@ def broken_qt_binding() -> str | None:
     return None
 
 
-def _quit_on_signals(qt_app: QApplication) -> QTimer:
-    """Quit cleanly on Ctrl+C or SIGTERM: Python runs signal handlers only between
-    bytecodes, so a timer wakes the interpreter while Qt's loop waits."""
-
-    def handler(_signum: int, _frame: object) -> None:
-        qt_app.quit()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-    timer = QTimer()
-    timer.timeout.connect(lambda: None)
-    timer.start(250)
-    return timer
-
-
 def run_app(argv: list[str]) -> int:
     """Start the desktop app (``kenning`` with no subcommand); returns the exit status."""
     from desktop.cli_common import data_dir_from
@@ -581,7 +566,9 @@ def run_app(argv: list[str]) -> int:
     data_dir = data_dir_from(args)
     qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "kenning"])
     assert isinstance(qt_app, QApplication)
-    wake = _quit_on_signals(qt_app)
+    from desktop.quit_signals import QuitOnSignals
+
+    wake = QuitOnSignals(qt_app)
     qt_app.setApplicationName("Kenning")
     qt_app.setDesktopFileName("io.github.kenning.Kenning")
     qt_app.setWindowIcon(app_icon())
@@ -601,7 +588,8 @@ def run_app(argv: list[str]) -> int:
             from desktop.first_run import FirstRunDialog
 
             wizard = FirstRunDialog(settings)
-            if not wizard.exec():
+            log.info("showing the first-run wizard")
+            if not wizard.exec() or wake.requested is not None:
                 wizard.shutdown()
                 return 0
             settings = dataclasses.replace(wizard.result_settings(), first_run_done=True)
@@ -610,10 +598,13 @@ def run_app(argv: list[str]) -> int:
                 save_settings(settings)
             except (SettingsError, OSError) as exc:
                 notifier.error(f"Settings not saved: {exc}")
+        if wake.requested is not None:
+            return 0
         app = KenningApp(settings, data_dir, notifier=notifier, instance=instance)
         qt_app.setQuitOnLastWindowClosed(not app.tray.available)
         app.start(show=not args.hidden)
-        code = qt_app.exec()
+        # A signal during start-up ended no loop yet: quit as soon as this one runs.
+        code = qt_app.exec() if wake.requested is None else 0
         if not app.shutdown():
             # The window is gone already; give a long embedding batch time to end, because
             # exiting with the model mid-call aborts the process instead of exiting cleanly.
