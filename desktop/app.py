@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -606,6 +607,13 @@ def run_app(argv: list[str]) -> int:
         # A signal during start-up ended no loop yet: quit as soon as this one runs.
         code = qt_app.exec() if wake.requested is None else 0
         if not app.shutdown():
+            if app.service.state == "loading-model":
+                # Loading a model cannot be interrupted and may take minutes; nothing is
+                # being written (and the store survives a kill anyway), so end here rather
+                # than leave a logout waiting (issue 13: signals in every state).
+                log.warning("quitting while the model was still loading")
+                logging.shutdown()
+                os._exit(int(code))
             # The window is gone already; give a long embedding batch time to end, because
             # exiting with the model mid-call aborts the process instead of exiting cleanly.
             log.warning("indexing is finishing its current batch before Kenning exits")
