@@ -395,6 +395,7 @@ class KenningApp(QObject):
 
     def show_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self.window, serve_token=serve_token)
+        log.info("showing the settings dialog")
         if dialog.exec() and dialog.result_settings() is not None:
             self.apply_settings(dialog.result_settings())  # type: ignore[arg-type]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,7 +28,9 @@ STATE_WAIT_S = 600.0
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
-def _start(tmp_path: Path, settings: Settings | None) -> tuple[subprocess.Popen[bytes], Path]:
+def _start(
+    tmp_path: Path, settings: Settings | None, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], Path]:
     env = dict(os.environ)
     env.update(
         QT_QPA_PLATFORM="offscreen",
@@ -37,6 +40,7 @@ def _start(tmp_path: Path, settings: Settings | None) -> tuple[subprocess.Popen[
         KENNING_DATA_DIR=str(tmp_path / "data"),
         PYTHONPATH=str(REPO),
     )
+    env.update(extra_env or {})
     if settings is not None:
         path = tmp_path / "config" / "kenning" / "settings.json"
         path.parent.mkdir(parents=True)
@@ -112,3 +116,50 @@ def test_a_signal_ends_the_app_while_it_loads_indexes_or_idles(
     _wait_for_line(proc, log, f"indexer state: {state}")
     _signal_and_wait(proc, signum)
     assert "received: quitting" in log.read_text()
+
+
+def _xvfb() -> tuple[subprocess.Popen[bytes], str] | None:
+    if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
+        return None
+    read, write = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()  # Xvfb writes the display it took once it is ready
+    if not number:
+        server.kill()
+        return None
+    return server, f":{number}"
+
+
+@pytest.mark.gui
+def test_a_signal_ends_the_app_while_its_settings_dialog_is_open(tmp_path: Path) -> None:
+    """A real X server (Xvfb) and a real key press (xdotool) open the dialog."""
+    started = _xvfb()
+    if started is None:
+        pytest.skip("needs Xvfb and xdotool")
+    server, display = started
+    try:
+        folder = _corpus(tmp_path / "corpus")
+        settings = Settings(folders=[str(folder)], first_run_done=True, model="offline")
+        env = {"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+        proc, log = _start(tmp_path, settings, env)
+        _wait_for_line(proc, log, "indexer state:")  # the window is up
+        subprocess.run(
+            ["xdotool", "search", "--sync", "--onlyvisible", "--name", "Kenning",
+             "windowfocus", "--sync", "key", "--clearmodifiers", "ctrl+comma"],
+            env=dict(os.environ, DISPLAY=display),
+            check=True,
+            timeout=120,
+        )  # fmt: skip
+        _wait_for_line(proc, log, "showing the settings dialog")
+        _signal_and_wait(proc, signal.SIGTERM)
+        assert "received: quitting" in log.read_text()
+    finally:
+        server.kill()
+        server.wait()
