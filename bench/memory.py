@@ -10,6 +10,15 @@ index the way each long-running side does and use it:
 - ``pipeline``: ``Pipeline`` over the index (loads the vector index), then a no-op
   ``update_paths`` (the background indexer's side).
 The index is the synthetic one of ``bench.query_latency`` (real texts, 384-dim vectors).
+
+    python -m bench.memory --app [FOLDER]     # the tray app and `kenning index` (issue 13)
+
+``--app`` measures, on FOLDER (default: the eval corpus) with the offline model, each in a
+fresh process: ``bare``, the app's model loaded as the app loads it and one query embedded;
+``idle``, the app's ``IndexService`` after its first index of FOLDER and one search, once it is
+idle (the service returns freed heap after each job); and ``index peak``, the peak RSS of
+``kenning index FOLDER --model offline`` into an empty data dir (parse worker excluded).
+Targets: idle <= 500 MB, index peak <= 700 MB.
 """
 
 from __future__ import annotations
@@ -18,8 +27,9 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
 
-from bench.common import REPO, machine, out
+from bench.common import EVAL_CORPUS, REPO, machine, out
 
 _CHILD = r"""
 import json, sys
@@ -45,10 +55,108 @@ print(json.dumps({"base": base, "after": rss_mib()}))
 """
 
 
+_APP_CHILD = r"""
+import json, sys, tempfile, threading
+from pathlib import Path
+from bench.common import rss_mib
+from desktop.app import embedder_factory
+from desktop.settings import Settings
+
+side, folder = sys.argv[1], Path(sys.argv[2])
+make = embedder_factory(Settings(model="offline"))
+if side == "bare":
+    embedder = make()
+    embedder.embed_queries(["warm up the model"])
+    print(json.dumps({"rss": rss_mib()}))
+    sys.exit(0)
+
+from engine.search import Searcher
+from indexer.service import IndexService
+
+done = threading.Event()
+class Listener:
+    def on_state(self, state): pass
+    def on_progress(self, progress): pass
+    def on_model_ready(self, embedder, notice): pass
+    def on_index_finished(self, report, first_run):
+        self.report = report
+        done.set()
+    def on_problem(self, message): print(message, file=sys.stderr)
+
+listener = Listener()
+data_dir = Path(tempfile.mkdtemp(prefix="kenning-bench-"))
+service = IndexService(data_dir, make, [folder], listener=listener, watch=True)
+service.start()
+done.wait(3600)
+searcher = Searcher(data_dir, service.embedder, vectors=service.vectors)
+searcher.search("merge the ledger records", mode="hybrid", limit=20)
+done.clear()
+# Idle: nothing left to do; the next wake-up would be a save. Measure now.
+rss = rss_mib()
+searcher.close()
+service.stop(30)
+print(json.dumps({"rss": rss, "files": listener.report.files_indexed,
+                  "chunks": listener.report.chunks_added}))
+"""
+
+
+def _index_peak_mib(folder: Path) -> float:
+    """Peak RSS of `kenning index FOLDER --model offline` (its own process, from wait4)."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="kenning-bench-") as data:
+        command = [sys.executable, "-m", "desktop", "index", str(folder), "--model", "offline"]
+        proc = subprocess.Popen(
+            [*command, "--data-dir", data], cwd=REPO, stderr=subprocess.PIPE, text=True
+        )
+        # wait4 on this pid: ru_maxrss is the process's own peak (and of children it reaped;
+        # the parse worker is killed, not reaped into it, when it is closed).
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err = proc.stderr.read() if proc.stderr else ""
+        if proc.returncode != 0:
+            raise SystemExit(f"kenning index failed: {err[-2000:]}")
+        out(f"  {err.strip().splitlines()[-1] if err.strip() else ''}")
+    return usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def app_memory(folder: Path) -> None:
+    out(f"machine: {machine()}")
+    out(f"folder: {folder}")
+    figures = {}
+    for side in ("bare", "idle"):
+        proc = subprocess.run(
+            [sys.executable, "-c", _APP_CHILD, side, str(folder)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures[side] = json.loads(proc.stdout.strip().splitlines()[-1])
+    idle = figures["idle"]
+    out(f"app, model loaded (bare start): {figures['bare']['rss']:.0f} MiB RSS")
+    out(
+        f"app, idle after its first index ({idle['files']} files, {idle['chunks']} chunks) "
+        f"and one search: {idle['rss']:.0f} MiB RSS (target <= 500 MB)"
+    )
+    out(f"kenning index, peak: {_index_peak_mib(folder):.0f} MiB RSS (target <= 700 MB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument(
+        "--app",
+        nargs="?",
+        const=str(EVAL_CORPUS),
+        metavar="FOLDER",
+        help="measure the tray app (bare, idle after a first index) and kenning index's peak",
+    )
     args = parser.parse_args()
+    if args.app:
+        app_memory(Path(args.app).resolve())
+        return
     out(f"machine: {machine()}")
     for side in ("search", "pipeline"):
         proc = subprocess.run(

@@ -15,14 +15,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import signal
+import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -133,8 +133,9 @@ class KenningApp(QObject):
         service_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        self.settings = settings
         self.data_dir = Path(data_dir)
+        # The index's folders are the list (the CLI adds to it too): show and keep them all.
+        self.settings = with_indexed_folders(settings, self.data_dir)
         self.settings_path = settings_path
         self._make_embedder = make_embedder
         self._watch = watch
@@ -259,6 +260,7 @@ class KenningApp(QObject):
 
     # ------------------------------------------------------------------ service events
     def _on_state(self, state: str) -> None:
+        log.info("indexer state: %s", state)
         self._state = state
         self.tray.set_paused(state == "paused")
         text = {
@@ -412,6 +414,7 @@ class KenningApp(QObject):
 
     def show_settings(self) -> None:
         dialog = SettingsDialog(self.settings, self.window, serve_token=serve_token)
+        log.info("showing the settings dialog")
         if dialog.exec() and dialog.result_settings() is not None:
             self.apply_settings(dialog.result_settings())  # type: ignore[arg-type]
 
@@ -504,6 +507,16 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def with_indexed_folders(settings: Settings, data_dir: Path) -> Settings:
+    """``settings`` with every folder the index at ``data_dir`` holds (issue 13)."""
+    from indexer.folder_list import indexed_folders, merged_folders
+
+    folders = merged_folders(settings.folders, indexed_folders(data_dir))
+    if folders == list(settings.folders):
+        return settings
+    return dataclasses.replace(settings, folders=folders)
+
+
 def _load_settings(notifier: Notifier, path: Path | None) -> Settings:
     try:
         return load_settings(path)
@@ -559,21 +572,6 @@ def broken_qt_binding() -> str | None:
     return None
 
 
-def _quit_on_signals(qt_app: QApplication) -> QTimer:
-    """Quit cleanly on Ctrl+C or SIGTERM: Python runs signal handlers only between
-    bytecodes, so a timer wakes the interpreter while Qt's loop waits."""
-
-    def handler(_signum: int, _frame: object) -> None:
-        qt_app.quit()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-    timer = QTimer()
-    timer.timeout.connect(lambda: None)
-    timer.start(250)
-    return timer
-
-
 def run_app(argv: list[str]) -> int:
     """Start the desktop app (``kenning`` with no subcommand); returns the exit status."""
     from desktop.cli_common import data_dir_from
@@ -583,10 +581,15 @@ def run_app(argv: list[str]) -> int:
         log.error("%s", broken)
         return 2
     args = _parse(argv)
+    from desktop.app_logging import setup_app_logging
+
+    setup_app_logging(verbose=args.verbose)
     data_dir = data_dir_from(args)
     qt_app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "kenning"])
     assert isinstance(qt_app, QApplication)
-    wake = _quit_on_signals(qt_app)
+    from desktop.quit_signals import QuitOnSignals
+
+    wake = QuitOnSignals(qt_app)
     qt_app.setApplicationName("Kenning")
     qt_app.setDesktopFileName("io.github.kenning.Kenning")
     qt_app.setWindowIcon(app_icon())
@@ -600,11 +603,14 @@ def run_app(argv: list[str]) -> int:
     restore_hooks = install_excepthooks(notifier)
     try:
         settings = _apply_cli_overrides(_load_settings(notifier, None), args, notifier)
+        # Folders indexed from the command line show in the wizard and the app alike.
+        settings = with_indexed_folders(settings, data_dir)
         if not settings.first_run_done or not settings.folders:
             from desktop.first_run import FirstRunDialog
 
             wizard = FirstRunDialog(settings)
-            if not wizard.exec():
+            log.info("showing the first-run wizard")
+            if not wizard.exec() or wake.requested is not None:
                 wizard.shutdown()
                 return 0
             settings = dataclasses.replace(wizard.result_settings(), first_run_done=True)
@@ -613,11 +619,21 @@ def run_app(argv: list[str]) -> int:
                 save_settings(settings)
             except (SettingsError, OSError) as exc:
                 notifier.error(f"Settings not saved: {exc}")
+        if wake.requested is not None:
+            return 0
         app = KenningApp(settings, data_dir, notifier=notifier, instance=instance)
         qt_app.setQuitOnLastWindowClosed(not app.tray.available)
         app.start(show=not args.hidden)
-        code = qt_app.exec()
+        # A signal during start-up ended no loop yet: quit as soon as this one runs.
+        code = qt_app.exec() if wake.requested is None else 0
         if not app.shutdown():
+            if app.service.state == "loading-model":
+                # Loading a model cannot be interrupted and may take minutes; nothing is
+                # being written (and the store survives a kill anyway), so end here rather
+                # than leave a logout waiting (issue 13: signals in every state).
+                log.warning("quitting while the model was still loading")
+                logging.shutdown()
+                os._exit(int(code))
             # The window is gone already; give a long embedding batch time to end, because
             # exiting with the model mid-call aborts the process instead of exiting cleanly.
             log.warning("indexing is finishing its current batch before Kenning exits")

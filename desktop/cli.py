@@ -137,11 +137,15 @@ def cmd_index(args: argparse.Namespace) -> int:
         report = pipeline.index(roots, on_progress=_ProgressBar())
     finally:
         pipeline.close()
+        from indexer.memory_trim import release_freed_memory
+
+        release_freed_memory()
     print(
         f"Indexed {report.files_indexed} files ({report.chunks_added} chunks, "
         f"{report.chunks_embedded} embedded) in {report.elapsed_s:.1f} s; "
         f"{report.files_unchanged} unchanged, {report.files_removed} removed, "
-        f"{report.files_skipped} skipped, {report.files_failed} failed. "
+        f"{report.files_skipped} skipped, {report.files_failed} failed"
+        f"{f', {report.files_retrying} to retry' if report.files_retrying else ''}. "
         f"Model: {embedder.model_id} ({embedder.dim}-dim, {_device_note(embedder)}).",
         file=sys.stderr,
     )
@@ -358,6 +362,9 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:
         embedder_from=embedder_from,
     )
     register_desktop(sub)
+    from desktop.cli_folders import register_cli as register_folders
+
+    register_folders(sub)
 
 
 def _is_app_launch(parser: argparse.ArgumentParser, argv: list[str]) -> bool:

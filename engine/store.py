@@ -784,10 +784,12 @@ class Store:
 
     # ------------------------------------------------------------------- health
     def problem_files(self) -> list[tuple[str, str, str]]:
-        """(path, status, reason) for every skipped or failed file."""
+        """(path, status, reason) for every skipped or failed file, and every other one with a
+        reason: pending (a failure that is retried) or indexed with a note (a chunk cap)."""
         rows = self.conn.execute(
             "SELECT path, status, COALESCE(reason, '') FROM files "
-            "WHERE status IN ('skipped', 'failed') ORDER BY path"
+            "WHERE status IN ('skipped', 'failed') OR reason IS NOT NULL "
+            "ORDER BY path"
         )
         return [(r[0], r[1], r[2]) for r in rows]
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from engine.types import Chunk
-from indexer.chunking import CountTokens
+from indexer.chunk_types import CountTokens
 from indexer.text_packing import Section, SectionCollector, newline_line_map, pack_sections
 
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")

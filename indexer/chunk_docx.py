@@ -20,7 +20,7 @@ import zipfile
 from typing import Any
 
 from engine.types import Chunk
-from indexer.chunking import ChunkingContext, SkipFile
+from indexer.chunk_types import ChunkingContext, SkipFile
 from indexer.text_packing import SectionCollector, block_line_map, pack_sections
 
 MAX_ENTRIES = 5000

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.types import Chunk
-from indexer.chunking import ChunkingContext, SkipFile
+from indexer.chunk_types import ChunkingContext, SkipFile
 from indexer.text_packing import Section, block_line_map, pack_sections
 
 logger = logging.getLogger(__name__)

@@ -8,12 +8,18 @@ with a one-line reason the store records and the user can read.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from engine.types import Chunk
+
+# The shared types live in their own module, so the chunkers need not import this dispatcher
+# (which imports them): re-exported here for callers.
+from indexer.chunk_types import (  # noqa: F401
+    ChunkingContext,
+    CountTokens,
+    SkipFile,
+    approx_count_tokens,
+)
 
 # Bump whenever the chunks produced for the same bytes change (boundaries, symbols, text,
 # headers): the store records it and re-chunks files indexed by an older version.
@@ -25,45 +31,14 @@ PLAIN_TEXT_SUFFIXES = frozenset({".txt", ".text"})
 PDF_SUFFIXES = frozenset({".pdf"})
 DOCX_SUFFIXES = frozenset({".docx"})
 
-CountTokens = Callable[[list[str]], list[int]]
-
-
-class SkipFile(Exception):
-    """This file is not indexed; ``reason`` (also ``str(err)``) is one line for the user."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkingContext:
-    """What every chunker needs besides the file: where it lives and the token budget."""
-
-    rel_path: str
-    max_tokens: int
-    count_tokens: CountTokens
-
-
-# One token per CJK character (as subword tokenizers roughly do), a piece of at most six
-# other letters, a short run of digits, or any other single non-space character: close to
-# what subword tokenizers do, and on the high side for English prose, which keeps budgets safe.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_APPROX_TOKEN = re.compile(rf"[{_CJK}]|[^\W\d_{_CJK}]{{1,6}}|\d{{1,3}}|[^\w\s]|_")
-
-
-def approx_count_tokens(texts: list[str]) -> list[int]:
-    """A fast tokenizer-free estimate of each text's token count, for use without a model."""
-    return [len(_APPROX_TOKEN.findall(text)) for text in texts]
-
 
 def chunk_file(path: Path, data: bytes, ctx: ChunkingContext) -> list[Chunk]:
     """Chunk one file's content; raise ``SkipFile`` when it is binary or cannot be read.
 
     ``path`` is only used for its name (type dispatch); ``data`` is the whole content.
     """
-    # The chunkers are imported here rather than at the top: they import SkipFile from this
-    # module, and pypdf, python-docx and tree-sitter are only paid for when a file needs them.
+    # The chunkers are imported here rather than at the top: pypdf, python-docx and
+    # tree-sitter are only paid for when a file needs them.
     suffix = path.suffix.lower()
     if suffix in PDF_SUFFIXES:
         from indexer.chunk_pdf import chunk_pdf

@@ -4,15 +4,20 @@ What is left out, and how:
 
 * **Excluded** (never reported, never opened): version-control and tool folders, dependency
   and build output folders, virtualenvs (any folder holding ``pyvenv.cfg`` or ``conda-meta``)
-  and folders tagged with a ``CACHEDIR.TAG``; secrets (``.env*``, keys, certificates, cloud and
-  package-registry credentials, ``.ssh``/``.gnupg``/``.aws``/... folders); paths matched by a
-  ``.gitignore`` or ``.kenningignore`` at any level (git semantics via ``pathspec``, each file
-  relative to its own folder, deeper files winning) or by ``DiscoveryOptions.extra_excludes``.
+  and folders tagged with a ``CACHEDIR.TAG``; paths matched by a ``.gitignore`` or
+  ``.kenningignore`` at any level (git semantics, each file relative to its own folder, deeper
+  files winning; see ``indexer.ignore_patterns``) or by ``DiscoveryOptions.extra_excludes``.
+* **Secrets** (reported with a reason starting with "secret", never opened or entered):
+  ``.env`` files, keys, certificates, cloud and package-registry credentials, histories and
+  the ``.ssh``/``.gnupg``/``.aws``/... folders (lists in ``indexer.secret_files``), so the user
+  sees what was left out. One that an ignore file already excludes is not reported.
 * **Not content** (never reported, never opened): files whose extension says they are binary
-  (images, archives, executables, media, fonts, databases, model weights ...), lock files and
-  minified/source-map files. Judging by name is free; opening 10 000 PNGs to find NUL bytes is
-  not, and none of them would ever be indexed. Everything else is opened by the chunker,
+  (images, archives, executables, media, fonts, databases, model weights ...). Judging by
+  name is free; opening 10 000 PNGs to find NUL bytes is not, and none of them would ever
+  be indexed. Everything else is opened by the chunker,
   which detects binary content it was not told about (``SkipFile("binary file")``).
+* **Generated** (reported with a reason, never opened): lock files, minified bundles and
+  source maps (``indexer.junk_files``), unless a negated ignore line (``!path``) names them.
 * **Skipped** (reported through ``on_skip`` with a reason, so the user can see why): files over
   the size cap, unreadable folders, broken symbolic links, symbolic-link loops, special files
   and names that are not valid UTF-8.
@@ -24,6 +29,7 @@ reachable both ways is indexed under its real path inside the root.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import os
@@ -37,6 +43,15 @@ from pathlib import Path
 import pathspec
 
 from engine.errors import KenningError
+from indexer.ignore_patterns import compile_ignore_lines
+from indexer.junk_files import generated_name_reason
+from indexer.secret_files import (
+    SECRET_DIR_PAIRS,
+    SECRET_DIRS,
+    SECRET_FOLDER_REASON,
+    SECRET_REASON,
+    is_secret_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,32 +84,6 @@ DEFAULT_EXCLUDED_DIRS = frozenset(
 _EXCLUDED_DIR_SUFFIXES = (".egg-info",)
 # A folder holding one of these is a virtualenv/conda env or a self-declared cache.
 _ENV_MARKERS = ("pyvenv.cfg", "conda-meta", "CACHEDIR.TAG")
-
-# Folders that hold credentials and nothing a user searches for.
-SECRET_DIRS = frozenset(
-    {".ssh", ".gnupg", ".aws", ".azure", ".kube", ".password-store", ".docker", ".terraform.d"}
-)
-_SECRET_DIR_PAIRS = frozenset({(".config", "gcloud"), (".config", "gh")})
-SECRET_FILE_NAMES = frozenset(
-    {
-        ".netrc", "_netrc", ".npmrc", ".pypirc", ".pgpass", ".git-credentials", ".htpasswd",
-        ".my.cnf", ".dockercfg", ".boto", ".vault-token", ".s3cfg", ".authinfo", "kubeconfig",
-        "credentials.db", "access_tokens.db", "application_default_credentials.json",
-        "accesstokens.json", "msal_token_cache.json", "msal_token_cache.bin",
-        "service-account.json", "service_account.json", "credentials.tfrc.json",
-        "terraform.tfvars", "secrets.yml", "secrets.yaml", "secrets.json", "secrets.toml",
-    }
-)  # fmt: skip
-_SECRET_PREFIXES = (".env", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".authinfo")
-_SECRET_SUFFIXES = (
-    ".pem", ".key", ".p12", ".pfx", ".p8", ".pkcs12", ".keystore", ".jks", ".ppk", ".kdbx",
-    ".gpg", ".pgp", ".asc", ".tfstate", ".tfstate.backup", ".keychain", ".keychain-db",
-    ".kubeconfig", ".ovpn",
-)  # fmt: skip
-# (folder, file) pairs that are secrets only in that folder.
-_SECRET_FILE_PAIRS = frozenset(
-    {(".aws", "credentials"), (".aws", "config"), (".kube", "config"), (".docker", "config.json")}
-)
 
 BINARY_SUFFIXES = frozenset(
     {
@@ -130,16 +119,6 @@ BINARY_SUFFIXES = frozenset(
 )  # fmt: skip
 # ".git" as a file is a worktree/submodule pointer, not content.
 _BINARY_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "ehthumbs.db", ".git"})
-# Generated text that only adds noise to results.
-_GENERATED_NAMES = frozenset(
-    {
-        "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "npm-shrinkwrap.json", "bun.lockb",
-        "cargo.lock", "poetry.lock", "pipfile.lock", "uv.lock", "pdm.lock", "composer.lock",
-        "gemfile.lock", "go.sum", "podfile.lock", "mix.lock", "pubspec.lock", "flake.lock",
-    }
-)  # fmt: skip
-_GENERATED_SUFFIXES = (".min.js", ".min.css", ".js.map", ".css.map", ".min.map")
-
 DOCUMENT_SUFFIXES = frozenset({".pdf", ".docx"})
 
 
@@ -153,6 +132,9 @@ class DiscoveryOptions:
     max_document_bytes: int = 64 * 1024 * 1024  # PDF and DOCX
     extra_excludes: list[str] = field(default_factory=list)  # gitignore syntax, root-relative
     follow_symlinks: bool = True
+    # Folders never entered wherever they turn up (the index's own data dir: an index of ~
+    # must not index itself). Absolute; matched by identity, so a link to one is caught too.
+    skip_dirs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +144,8 @@ class DiscoveredFile:
     rel_path: str  # "/"-separated, relative to root
     size: int
     mtime_ns: int
+    # Named by a negated ignore line (``!path``): the generated/repetitive checks are off.
+    opted_in: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +164,7 @@ def excluded_dir_reason(name: str, parent_name: str = "") -> str | None:
         return f"excluded folder: {name}"
     if (
         name in SECRET_DIRS
-        or (parent_name, name) in _SECRET_DIR_PAIRS
+        or (parent_name, name) in SECRET_DIR_PAIRS
         or name.lower().startswith(".env")  # a virtualenv (also caught by pyvenv.cfg) or secrets
     ):
         return "secret folder"
@@ -190,17 +174,12 @@ def excluded_dir_reason(name: str, parent_name: str = "") -> str | None:
 def excluded_file_reason(name: str, parent_name: str = "") -> str | None:
     """Why a file called ``name`` (inside ``parent_name``) is not content to index, if not."""
     lower = name.lower()
-    if (
-        lower in SECRET_FILE_NAMES
-        or lower.startswith(_SECRET_PREFIXES)
-        or lower.endswith(_SECRET_SUFFIXES)
-        or (parent_name, lower) in _SECRET_FILE_PAIRS
-    ):
+    if is_secret_name(lower, parent_name):
         return "secret file"
     dot = lower.rfind(".")
     if (dot > 0 and lower[dot:] in BINARY_SUFFIXES) or lower in _BINARY_NAMES:
         return "binary file type"
-    if lower in _GENERATED_NAMES or lower.endswith(_GENERATED_SUFFIXES):
+    if generated_name_reason(lower):
         return "generated file"
     return None
 
@@ -209,7 +188,7 @@ def _secret_target_reason(real: str) -> str | None:
     """A symbolic link's target is a secret (``notes -> ~/.aws/credentials``)."""
     parts = real.split(os.sep)
     for parent, name in itertools.pairwise(parts):
-        if name in SECRET_DIRS or (parent, name) in _SECRET_DIR_PAIRS:
+        if name in SECRET_DIRS or (parent, name) in SECRET_DIR_PAIRS:
             return "secret folder"
     if len(parts) >= 2 and excluded_file_reason(parts[-1], parts[-2]) == "secret file":
         return "secret file"
@@ -244,21 +223,8 @@ _IgnoreChain = tuple[_IgnoreRule, ...]
 
 
 def _compile(lines: list[str]) -> pathspec.GitIgnoreSpec | None:
-    lines = [line for line in lines if line.strip() and not line.startswith("#")]
-    if not lines:
-        return None
-    try:
-        return pathspec.GitIgnoreSpec.from_lines(lines)
-    except Exception:  # one bad pattern must not cost the others (git skips it too)
-        good = []
-        for line in lines:
-            try:
-                pathspec.GitIgnoreSpec.from_lines([line])
-            except Exception:
-                logger.info("ignoring invalid ignore pattern %r", line)
-                continue
-            good.append(line)
-        return pathspec.GitIgnoreSpec.from_lines(good) if good else None
+    # Patterns from untrusted repositories: compiled so that matching stays linear.
+    return compile_ignore_lines(lines)
 
 
 _spec_cache: dict[str, tuple[tuple[tuple[int, int], ...], pathspec.GitIgnoreSpec | None]] = {}
@@ -308,14 +274,21 @@ def _folder_spec(folder: str, names: frozenset[str] | None = None) -> pathspec.G
     return spec
 
 
-def _ignored(chain: _IgnoreChain, rel: str) -> bool:
-    """Git semantics: the deepest ignore file with a matching pattern decides."""
+def _verdict(chain: _IgnoreChain, rel: str) -> bool | None:
+    """Git semantics: the deepest ignore file with a matching pattern decides.
+
+    True: ignored; False: re-included by a negated pattern (``!path``); None: not named.
+    """
     verdict = None
     for rule in chain:
         result = rule.spec.check_file(rule.prefix + rel[rule.strip :]).include
         if result is not None:
             verdict = result
-    return bool(verdict)
+    return verdict
+
+
+def _ignored(chain: _IgnoreChain, rel: str) -> bool:
+    return bool(_verdict(chain, rel))
 
 
 def _with_folder(
@@ -389,6 +362,7 @@ class _Walker:
         self.on_skip = on_skip
         self.extra = _extra_rule(options)
         self.visited_dirs: set[tuple[int, int]] = set()
+        self.skip_keys = _dir_keys(options.skip_dirs)
         self.seen_files: set[tuple[int, int]] = set()
         self.folders: list[_Folder] = []
         # Links wait until every real path was walked, so real paths win duplicates.
@@ -443,7 +417,10 @@ class _Walker:
             if is_link and not self.options.follow_symlinks:
                 continue
             if is_dir:
-                if excluded_dir_reason(name, parent_name) or self.ignored(chain, rel + "/"):
+                dir_reason = excluded_dir_reason(name, parent_name)
+                if dir_reason or self.ignored(chain, rel + "/"):
+                    if dir_reason == "secret folder" and not self.ignored(chain, rel + "/"):
+                        self.skip(entry.path, SECRET_FOLDER_REASON)  # listed, never entered
                     continue
                 if not _is_valid_name(name):
                     self.skip(entry.path, "folder name is not valid UTF-8")
@@ -454,14 +431,27 @@ class _Walker:
                 elif self.claim_dir(entry.path):
                     subfolders.append(child)
             elif is_file:
-                if excluded_file_reason(name, parent_name) or self.ignored(chain, rel):
+                file_reason = excluded_file_reason(name, parent_name)
+                verdict = _verdict(chain, rel)
+                ignored = bool(verdict) or (bool(self.extra) and _ignored(self.extra, rel))
+                opted_in = verdict is False  # named by a `!path` line: the user wants it
+                if ignored:
+                    continue
+                if file_reason == "generated file" and not opted_in:
+                    # Listed with its reason, never opened.
+                    self.skip(entry.path, generated_name_reason(name.lower()) or file_reason)
+                    continue
+                if file_reason == "secret file":
+                    self.skip(entry.path, SECRET_REASON)  # listed, never opened
+                    continue
+                if file_reason and file_reason != "generated file":
                     continue
                 if is_link:
                     self.links.append((entry, _Folder(entry.path, rel, chain), False))
                     continue
                 found = self.file(entry, _Folder(entry.path, rel, chain), linked=False)
                 if found is not None:
-                    yield found
+                    yield dataclasses.replace(found, opted_in=True) if opted_in else found
             elif not excluded_file_reason(name, parent_name) and not self.ignored(chain, rel):
                 self.skip_odd(entry, is_link)
         # Depth first, in name order.
@@ -478,7 +468,7 @@ class _Walker:
             self.skip(path, f"cannot read folder: {err.strerror or err}")
             return False
         key = (st.st_dev, st.st_ino)
-        if key in self.visited_dirs:
+        if key in self.visited_dirs or key in self.skip_keys:
             return False
         self.visited_dirs.add(key)
         return True
@@ -529,6 +519,26 @@ class _Walker:
         self.skip(entry.path, "not a regular file (device, socket or pipe)")
 
 
+def _dir_keys(paths: tuple[str, ...]) -> frozenset[tuple[int, int]]:
+    keys = set()
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue  # not created yet: nothing of it to find
+        keys.add((st.st_dev, st.st_ino))
+    return frozenset(keys)
+
+
+def _inside_skipped_dir(path_str: str, options: DiscoveryOptions) -> bool:
+    real = os.path.realpath(path_str)
+    for skip in options.skip_dirs:
+        top = os.path.realpath(skip)
+        if real == top or real.startswith(top.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
 def discover(
     root: Path | str,
     options: DiscoveryOptions | None = None,
@@ -575,6 +585,23 @@ def _discover_single_file(
     yield DiscoveredFile(Path(path), Path(path), name, st.st_size, st.st_mtime_ns)
 
 
+def is_opted_in(path: Path | str, root: Path | str) -> bool:
+    """True when an ignore file re-includes ``path`` by name (``!path``): the user wants it
+    even if it looks generated or repetitive."""
+    root_str = os.path.abspath(os.fspath(root))
+    rel = os.path.relpath(os.path.abspath(os.fspath(path)), root_str)
+    if rel == "." or rel.startswith(".."):
+        return False
+    parts = rel.split(os.sep)
+    chain = _ancestor_chain(root_str)
+    folder = root_str
+    for depth, name in enumerate(parts[:-1]):
+        chain = _with_folder(chain, _folder_spec(folder), "/".join(parts[:depth]))
+        folder = os.path.join(folder, name)
+    chain = _with_folder(chain, _folder_spec(folder), "/".join(parts[:-1]))
+    return _verdict(chain, "/".join(parts)) is False
+
+
 def exclusion_reason(
     path: Path | str, root: Path | str, options: DiscoveryOptions | None = None
 ) -> str | None:
@@ -593,6 +620,8 @@ def exclusion_reason(
         return None
     if rel == ".." or rel.startswith(".." + os.sep):
         return "outside the indexed folder"
+    if options.skip_dirs and _inside_skipped_dir(path_str, options):
+        return "Kenning's own data folder"
     parts = rel.split(os.sep)
     chain = _ancestor_chain(root_str)
     extra = _extra_rule(options)
@@ -620,6 +649,8 @@ def exclusion_reason(
         if is_dir
         else excluded_file_reason(name, parent_name)
     )
+    if reason == "generated file" and _verdict(chain, rel_posix) is False:
+        reason = None  # opted in with a `!path` line
     if reason:
         return reason
     if is_dir and any(os.path.exists(os.path.join(path_str, m)) for m in _ENV_MARKERS):

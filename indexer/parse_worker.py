@@ -54,6 +54,10 @@ class ParserFailure(Exception):
     """A parser crashed, hung or ran out of memory on one file; ``str(err)`` is the reason."""
 
 
+class ParseTimeout(ParserFailure):
+    """The parse ran past its deadline: the machine may just have been busy."""
+
+
 class ParseCancelled(Exception):
     """The caller's cancel event was set while the file was being parsed."""
 
@@ -95,23 +99,31 @@ class ParseWorker:
         ctx: ChunkingContext,
         *,
         cancel: threading.Event | None = None,
+        deadline_scale: float = 1.0,
     ) -> list[Chunk]:
         """``chunk_file(path, data, ctx)`` in the worker.
 
         Raises ``SkipFile`` as ``chunk_file`` does, :class:`ParserFailure` when the parser
-        failed in any way (its exception, a crash, the deadline, the memory cap),
+        failed in any way (its exception, a crash, the memory cap), :class:`ParseTimeout` (a
+        ParserFailure) when it ran past the deadline (times ``deadline_scale``),
         :class:`ParseCancelled` when ``cancel`` was set before the answer came, and
         :class:`WorkerUnavailable` when no worker process can be started.
         """
-        limit = self.limits.deadline_for(len(data))
+        limit = self.limits.deadline_for(len(data)) * deadline_scale
+        # The clock starts once a worker is ready: starting one is no file's time.
         conn = self._send(("chunk", str(path), data, ctx.rel_path, ctx.max_tokens, limit))
         deadline = time.monotonic() + limit
         while True:
             message = self._receive(conn, deadline, limit, cancel)
             kind = message[0]
             if kind == "count":
+                asked = time.monotonic()
+                answer = _answer_count(ctx, message[1])
+                # Counting runs here, in the caller (a lazily loaded tokenizer may load now):
+                # not the parser's time, so not charged to its deadline.
+                deadline += time.monotonic() - asked
                 try:
-                    conn.send(_answer_count(ctx, message[1]))
+                    conn.send(answer)
                 except (OSError, ValueError):
                     raise self._failure(self._death_reason()) from None
             elif kind == "chunks":
@@ -190,7 +202,8 @@ class ParseWorker:
                 raise ParseCancelled()
             left = deadline - time.monotonic()
             if left <= 0:
-                raise self._failure(f"parsing took longer than {limit:.0f} s (stopped)")
+                self._discard()
+                raise ParseTimeout(f"parsing took longer than {limit:.0f} s (stopped)")
             # The worker's death closes its end of the socket: that wakes this wait too.
             if not wait([conn], min(left, _CANCEL_POLL_S) if cancel is not None else left):
                 continue
@@ -299,6 +312,7 @@ def _serve(conn: Connection, memory_bytes: int | None) -> None:
     # Ctrl+C in a terminal reaches the whole process group; the caller decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_resources(memory_bytes)
+    _warm_up()
     try:
         conn.send(("ready",))
     except (OSError, ValueError):
@@ -336,6 +350,18 @@ def _serve(conn: Connection, memory_bytes: int | None) -> None:
             # After a MemoryError the heap may be fragmented or a library half-initialised:
             # a fresh worker is cheap.
             return
+
+
+def _warm_up() -> None:
+    """Import the chunkers before saying "ready", so the first file's deadline pays no imports."""
+    import importlib
+
+    for name in ("indexer.text_decoding", "indexer.chunk_docs", "indexer.chunk_lines",
+                 "indexer.languages", "indexer.chunk_code"):  # fmt: skip
+        try:
+            importlib.import_module(name)
+        except Exception:  # a broken optional parser shows on the file that needs it
+            log.debug("warming up %s failed", name, exc_info=True)
 
 
 class _CallerGone(Exception):

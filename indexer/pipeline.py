@@ -9,6 +9,7 @@ chunks whose text was embedded before (same model, dimension and text) reuse the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import os
@@ -35,16 +36,40 @@ from indexer.discovery import (
     SkippedPath,
     discover,
     exclusion_reason,
+    is_opted_in,
     size_limit,
     size_reason,
+)
+from indexer.file_reading import (
+    NOT_REGULAR_REASON,
+    RACY_WINDOW_NS,
+    NotRegularFile,
+    is_regular,
+    is_transient,
+    read_unchanging,
+)
+from indexer.junk_files import (
+    MAX_CHUNKS_PER_FILE,
+    cap_note,
+    generated_content_reason,
+    generated_name_reason,
+    repetitive_reason,
 )
 from indexer.parse_worker import (
     ParseCancelled,
     ParseLimits,
     ParserFailure,
+    ParseTimeout,
     ParseWorker,
     WorkerUnavailable,
 )
+from indexer.retry_policy import (
+    deadline_scale,
+    parse_timeout_verdict,
+    parse_timeouts_so_far,
+    read_error_reason,
+)
+from indexer.secret_files import SECRET_REASON, content_secret_reason
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +124,8 @@ class IndexReport:
     files_removed: int = 0
     files_skipped: int = 0
     files_failed: int = 0
+    # Failed for now (a read error, a parse out of time): tried again on later runs.
+    files_retrying: int = 0
     chunks_added: int = 0
     chunks_embedded: int = 0
     elapsed_s: float = 0.0
@@ -111,6 +138,7 @@ class IndexReport:
             "files_removed",
             "files_skipped",
             "files_failed",
+            "files_retrying",
             "chunks_added",
             "chunks_embedded",
         ):
@@ -128,6 +156,7 @@ class _Prepared:
     content_hash: str
     language: str | None
     chunks: list[NewChunk]
+    note: str | None = None  # shown with the file (a chunk cap)
 
 
 def _text_hash(text: str) -> str:
@@ -151,6 +180,9 @@ class _Run:
         self.cancel = cancel
         self.group: list[_Prepared] = []
         self.group_size = 0
+        # Files whose parse ran out of time: tried once more at the end, with more time.
+        self.timed_out: list[tuple[int, DiscoveredFile, FileRecord | None]] = []
+        self.retrying_timeouts = False
         self._last_emit = 0.0
 
     @property
@@ -192,7 +224,7 @@ class Pipeline:
         :class:`~engine.errors.IndexBusy`)."""
         self.data_dir = Path(data_dir)
         self.embedder = embedder
-        self.options = options or IndexOptions()
+        self.options = _with_data_dir_skipped(options or IndexOptions(), self.data_dir)
         self._notice = on_notice or (lambda msg: log.warning("%s", msg))
         self.token_budget = max(32, min(embedder.max_tokens, self.options.chunk_tokens))
         self.files = IndexFiles(self.data_dir, what=what, on_notice=self._notice)
@@ -542,6 +574,22 @@ class Pipeline:
             st = path.stat()
         except OSError:
             st = None
+        if st is not None and reason == "generated file":
+            # A lockfile, bundle or source map: listed with its reason, never opened.
+            with self.store.transaction():
+                why = generated_name_reason(path.name.lower()) or reason
+                self._record_skip(folder_id, root, path, why, record)
+                self.store.bump_generation()
+            run.report.files_skipped += 1
+            return None
+        if st is not None and reason == "secret file":
+            # Listed as left out (the health view shows it), never opened; any chunks it had
+            # before it was recognised go.
+            with self.store.transaction():
+                self._record_skip(folder_id, root, path, SECRET_REASON, record)
+                self.store.bump_generation()
+            run.report.files_skipped += 1
+            return None
         if st is None or reason is not None:
             # Deleted (or now excluded): forget it and anything that was below it.
             records = self.store.files_under(str(path))
@@ -550,6 +598,12 @@ class Pipeline:
                     self.store.delete_files([r.id for r in records])
                     self.store.bump_generation()
                 run.report.files_removed += len(records)
+            return None
+        if not is_regular(st):
+            # A FIFO, socket or device: opening it could block the indexer for good.
+            with self.store.transaction():
+                self._record_skip(folder_id, root, path, NOT_REGULAR_REASON, record)
+            run.report.files_skipped += 1
             return None
         found = DiscoveredFile(
             path=path,
@@ -605,13 +659,30 @@ class Pipeline:
     def _process(
         self, work: list[tuple[int, DiscoveredFile, FileRecord | None]], run: _Run
     ) -> None:
+        self._process_pass(work, run)
+        if run.timed_out and not run.cancelled:
+            # A deadline is not a crash: the machine may have been busy. Once more, after the
+            # other files, with a longer deadline (issue 13.5).
+            again, run.timed_out = run.timed_out, []
+            run.retrying_timeouts = True
+            log.info("parsing %d file(s) again with a longer deadline", len(again))
+            self._process_pass(again, run, count_done=False)
+
+    def _process_pass(
+        self,
+        work: list[tuple[int, DiscoveredFile, FileRecord | None]],
+        run: _Run,
+        *,
+        count_done: bool = True,
+    ) -> None:
         for folder_id, found, record in work:
             if run.cancelled:
                 run.report.cancelled = True
                 break
             run.progress.current_path = str(found.path)
             prepared = self._prepare(folder_id, found, record, run)
-            run.progress.files_done += 1
+            if count_done:
+                run.progress.files_done += 1
             if prepared is not None:
                 run.group.append(prepared)
                 run.group_size += len(prepared.chunks)
@@ -626,7 +697,13 @@ class Pipeline:
         path = found.path
         limit = size_limit(path.name, self.options.discovery)
         try:
-            read = _read_unchanging(path, limit)
+            read = read_unchanging(path, limit)
+        except NotRegularFile:  # replaced by a FIFO, socket or device since it was found
+            with self.store.transaction():
+                self._record_skip(folder_id, found.root, path, NOT_REGULAR_REASON, record)
+                self.store.bump_generation()
+            run.report.files_skipped += 1
+            return None
         except FileNotFoundError:
             if record is not None:  # vanished since the scan
                 with self.store.transaction():
@@ -635,6 +712,11 @@ class Pipeline:
                 run.report.files_removed += 1
             return None
         except OSError as exc:
+            if is_transient(exc):  # EACCES, EMFILE, EIO...: says nothing about the file
+                reason = read_error_reason(exc.strerror or str(exc))
+                self._record_failure(folder_id, found, record, reason, status="pending")
+                run.report.files_retrying += 1
+                return None
             self._record_failure(folder_id, found, record, f"cannot read: {exc.strerror or exc}")
             run.report.files_failed += 1
             return None
@@ -648,6 +730,18 @@ class Pipeline:
             found.path, found.root, found.rel_path, after.st_size, after.st_mtime_ns
         )
         content_hash = _content_hash(data)
+        secret = content_secret_reason(data)
+        if secret is not None:  # a private key in a file whose name says nothing
+            with self.store.transaction():
+                read_as = (found, content_hash)
+                self._record_skip(folder_id, found.root, path, secret, record, read=read_as)
+                self.store.bump_generation()
+            run.report.files_skipped += 1
+            return None
+        junk = None if found.opted_in else generated_content_reason(data)
+        if junk is not None and not is_opted_in(path, found.root):
+            self._skip_read(folder_id, found, path, junk, record, content_hash, run)
+            return None
         # Same bytes as when it was indexed, skipped or failed: only the mtime moved (or the
         # size and mtime could not be trusted). A parser that crashed on it is not run again.
         if record is not None and record.hash == content_hash:
@@ -661,7 +755,7 @@ class Pipeline:
             count_tokens=self.embedder.count_tokens,
         )
         try:
-            chunks = self._chunk(path, data, ctx, run)
+            chunks = self._chunk(path, data, ctx, run, record)
         except SkipFile as skip:
             with self.store.transaction():
                 read = (found, content_hash)
@@ -671,6 +765,27 @@ class Pipeline:
             return None
         except ParseCancelled:
             return None  # not recorded: the next run parses it again
+        except ParseTimeout as exc:
+            if not run.retrying_timeouts:
+                run.timed_out.append((folder_id, found, record))
+                return None
+            timeouts = parse_timeouts_so_far(record)
+            status, reason = parse_timeout_verdict(str(exc), timeouts)
+            log.warning("parsing %s: %s", path, reason)
+            # No content hash for a retry: the same bytes must be parsed again next run.
+            self._record_failure(
+                folder_id,
+                found,
+                record,
+                reason,
+                None if status == "pending" else content_hash,
+                status=status,
+            )
+            if status == "pending":
+                run.report.files_retrying += 1
+            else:
+                run.report.files_failed += 1
+            return None
         except ParserFailure as exc:  # crashed, hung or out of memory in the worker
             log.warning("parsing %s failed: %s", path, exc)
             self._record_failure(folder_id, found, record, str(exc), content_hash)
@@ -682,14 +797,51 @@ class Pipeline:
             self._record_failure(folder_id, found, record, reason, content_hash)
             run.report.files_failed += 1
             return None
+        note = None
+        if not found.opted_in:
+            repetitive = repetitive_reason([c.embed_text for c in chunks])
+            if repetitive is not None and not is_opted_in(path, found.root):
+                self._skip_read(folder_id, found, path, repetitive, record, content_hash, run)
+                return None
+        if len(chunks) > MAX_CHUNKS_PER_FILE:
+            # A very long file costs the index its first part, not the graph's health.
+            note = cap_note(len(chunks))
+            chunks = chunks[:MAX_CHUNKS_PER_FILE]
         news = [NewChunk(c, _text_hash(c.embed_text)) for c in chunks]
         language = chunks[0].language if chunks else None
-        return _Prepared(found, folder_id, content_hash, language, news)
+        return _Prepared(found, folder_id, content_hash, language, news, note)
 
-    def _chunk(self, path: Path, data: bytes, ctx: ChunkingContext, run: _Run) -> list[Chunk]:
+    def _skip_read(
+        self,
+        folder_id: int,
+        found: DiscoveredFile,
+        path: Path,
+        reason: str,
+        record: FileRecord | None,
+        content_hash: str,
+        run: _Run,
+    ) -> None:
+        """Record a file that was read and is left out (generated, repetitive)."""
+        with self.store.transaction():
+            read_as = (found, content_hash)
+            self._record_skip(folder_id, found.root, path, reason, record, read=read_as)
+            self.store.bump_generation()
+        run.report.files_skipped += 1
+
+    def _chunk(
+        self,
+        path: Path,
+        data: bytes,
+        ctx: ChunkingContext,
+        run: _Run,
+        record: FileRecord | None = None,
+    ) -> list[Chunk]:
         if self._parser is not None:
+            scale = deadline_scale(
+                parse_timeouts_so_far(record), retry_in_run=run.retrying_timeouts
+            )
             try:
-                return self._parser.chunk(path, data, ctx, cancel=run.cancel)
+                return self._parser.chunk(path, data, ctx, cancel=run.cancel, deadline_scale=scale)
             except WorkerUnavailable as exc:
                 self._notice(f"Parsing files in the indexer itself: {exc}.")
                 self._parser = None
@@ -702,7 +854,10 @@ class Pipeline:
         record: FileRecord | None,
         reason: str,
         content_hash: str | None = None,
+        *,
+        status: str = "failed",
     ) -> None:
+        """``status``: "failed" (final until the file changes) or "pending" (retried)."""
         with self.store.transaction():
             if record is not None:
                 self.store.delete_chunks_of(record.id)
@@ -714,7 +869,7 @@ class Pipeline:
                 size=found.size,
                 mtime_ns=found.mtime_ns,
                 hash=content_hash,
-                status="failed",
+                status=status,
                 reason=reason,
             )
 
@@ -752,6 +907,7 @@ class Pipeline:
                     mtime_ns=found.mtime_ns,
                     hash=prepared.content_hash,
                     status="indexed",
+                    reason=prepared.note,
                     language=prepared.language,
                 )
                 self.store.delete_chunks_of(file_id)
@@ -831,31 +987,15 @@ class Pipeline:
             self._save_vectors()
 
 
-# A write within one tick of the file system's clock (milliseconds; 2 s on FAT) leaves size
-# and mtime as they were, so a file modified this recently is read twice, and kept only when
-# both reads agree.
-RACY_WINDOW_NS = 3_000_000_000
-
-
-def _read_unchanging(path: Path, limit: int) -> tuple[bytes, os.stat_result] | None:
-    """The file's bytes and stat, or None when it changed while being read (or outgrew
-    ``limit`` since it was found: the next scan records that skip)."""
-    started = time.time_ns()
-    with path.open("rb") as fh:
-        before = os.fstat(fh.fileno())
-        if before.st_size > limit:
-            return None
-        data = fh.read(before.st_size + 1)
-    after = path.stat()
-    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(
-        data
-    ) != after.st_size:
-        return None
-    if after.st_mtime_ns >= started - RACY_WINDOW_NS:
-        with path.open("rb") as fh:
-            if fh.read(after.st_size + 1) != data:
-                return None
-    return data, after
+def _with_data_dir_skipped(options: IndexOptions, data_dir: Path) -> IndexOptions:
+    """The options with the index's own folder excluded from discovery (issue 14.11)."""
+    own = os.path.abspath(data_dir)
+    if own in options.discovery.skip_dirs:
+        return options
+    discovery = dataclasses.replace(
+        options.discovery, skip_dirs=(*options.discovery.skip_dirs, own)
+    )
+    return dataclasses.replace(options, discovery=discovery)
 
 
 def _unchanged(record: FileRecord | None, found: DiscoveredFile) -> bool:

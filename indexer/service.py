@@ -27,6 +27,7 @@ from engine.priority_embedder import PriorityEmbedder
 from engine.types import Embedder
 from engine.vector_index import VectorIndex
 from indexer.debounce import DEFAULT_MAX_DELAY_S, DEFAULT_QUIET_S
+from indexer.memory_trim import release_freed_memory
 from indexer.pipeline import IndexOptions, IndexReport, Pipeline, Progress
 from indexer.watcher import DEFAULT_RESCAN_INTERVAL_S, FolderWatcher
 
@@ -100,7 +101,10 @@ class IndexService:
         self._cond = threading.Condition()
         # Shared with other threads, guarded by _cond.
         self._roots: list[Path] = _normalise(roots)
+        self._caller_roots: list[Path] = list(self._roots)  # as last given by the caller
         self._to_remove: set[Path] = set()
+        # Folders a caller removed (set_roots): the only ones the index may lose.
+        self._removed: set[Path] = set()
         self._to_index: set[Path] = set()
         self._changed: set[Path] = set()
         self._problems: list[str] = []
@@ -155,15 +159,24 @@ class IndexService:
             self._cond.notify_all()
 
     def set_roots(self, roots: list[Path]) -> None:
-        """Index exactly ``roots`` from now on: new ones are indexed, dropped ones forgotten."""
+        """Index ``roots`` from now on: new ones are indexed, dropped ones forgotten.
+
+        Dropped means: given before (to the constructor or the last call) and not now. A
+        folder the index held that the caller never named (indexed from the command line
+        meanwhile) is kept: the service never drops a folder it was not told to remove.
+        """
         new = _normalise(roots)
         with self._cond:
             old = set(self._roots)
-            self._roots = new
-            self._to_remove |= old - set(new)
-            self._to_remove -= set(new)
-            self._to_index = (self._to_index & set(new)) | (set(new) - old)
-            self._changed = {p for p in self._changed if _under_any(p, new)}
+            dropped = set(self._caller_roots) - set(new)
+            self._caller_roots = new
+            kept = [r for r in self._roots if r not in set(new) and r not in dropped]
+            self._roots = [*new, *kept]
+            roots_now = set(self._roots)
+            self._to_remove = (self._to_remove | dropped) - set(new)
+            self._removed = (self._removed | dropped) - set(new)
+            self._to_index = (self._to_index & roots_now) | (roots_now - old)
+            self._changed = {p for p in self._changed if _under_any(p, self._roots)}
             self._restart_watcher = True
             self._retry_load = True
             self._cancel.set()  # the current run may be over a folder that was just dropped
@@ -368,7 +381,15 @@ class IndexService:
             self._embedder = embedder
             self._pipeline = pipeline
             known = {Path(p) for _, p in pipeline.store.folders()}
-            self._to_remove |= known - set(self._roots)
+            # The index's folders are one list with the CLI's: a folder indexed there (or by
+            # an earlier session) is kept, watched and reconciled; only what a caller removed
+            # through set_roots goes.
+            self._to_remove |= known & self._removed
+            extra = sorted(known - set(self._roots) - self._removed)
+            if extra:
+                log.info("also indexing the folders already in the index: %s", extra)
+                self._roots = [*self._roots, *extra]
+                self._to_index |= set(extra)
             self._restart_watcher = self._watch
         self._call("on_model_ready", embedder, " ".join(notices) or None)
 
@@ -442,6 +463,10 @@ class IndexService:
             what = "Updating the index" if job.kind == "paths" else "Indexing"
             self._report(f"{what} failed", exc)
             return
+        finally:
+            # The run's file bytes, chunks and batch buffers are freed: give the pages back
+            # so the idle tray app does not keep them (issue 13, memory).
+            release_freed_memory()
         if report is None:
             return
         if report.cancelled:

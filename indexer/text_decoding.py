@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from indexer.chunking import SkipFile
+from indexer.chunk_types import SkipFile
 
 SNIFF_BYTES = 8192
 # Share of control characters (other than tab, newlines, form feed and escape) above which a

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from engine.types import Chunk
 from indexer.chunk_header import embed_text_for, header_only
-from indexer.chunking import CountTokens, SkipFile
+from indexer.chunk_types import CountTokens, SkipFile
 
 LineAt = Callable[[int], int]
 

@@ -225,7 +225,10 @@ class FolderWatcher:
         root = self._root_of(path)
         if root is None or path == root:
             return root
-        if exclusion_reason(path, root, self._options) is not None:
+        reason = exclusion_reason(path, root, self._options)
+        # A secret or generated file is handed on so the indexer lists it as left out (it
+        # never opens it).
+        if reason is not None and reason not in ("secret file", "generated file"):
             return None
         return root
 

@@ -83,7 +83,7 @@ def test_default_excludes_are_silent(tmp_path: Path):
     assert skipped == []
 
 
-def test_binary_and_generated_names_are_not_opened_or_reported(tmp_path: Path):
+def test_binary_names_are_not_opened_or_reported_generated_ones_are_reported(tmp_path: Path):
     for rel in ["logo.png", "lib.so", "data.sqlite3", "font.woff2", "archive.tar.gz", "m.pyc"]:
         write(tmp_path, rel, b"\x00\x01binary")
     for rel in ["package-lock.json", "yarn.lock", "app.min.js", "app.js.map"]:
@@ -91,7 +91,13 @@ def test_binary_and_generated_names_are_not_opened_or_reported(tmp_path: Path):
     write(tmp_path, "keep.js")
     found, skipped = run(tmp_path)
     assert found == ["keep.js"]
-    assert skipped == []
+    # Generated files are listed with their reason (issue 13), binaries are not.
+    assert {s.path.name: s.reason for s in skipped} == {
+        "package-lock.json": "generated file (lockfile)",
+        "yarn.lock": "generated file (lockfile)",
+        "app.min.js": "generated file (minified)",
+        "app.js.map": "generated file (source map)",
+    }
 
 
 SECRETS = [
@@ -125,7 +131,7 @@ SECRETS = [
 ]
 
 
-def test_secrets_are_never_yielded_reported_or_opened(tmp_path: Path, monkeypatch):
+def test_secrets_are_reported_but_never_yielded_entered_or_opened(tmp_path: Path, monkeypatch):
     for rel in SECRETS:
         write(tmp_path, rel, "SECRET=hunter2\n")
     write(tmp_path, "README.md", "# readme\n")
@@ -143,7 +149,13 @@ def test_secrets_are_never_yielded_reported_or_opened(tmp_path: Path, monkeypatc
     monkeypatch.undo()
 
     assert found == [".gitignore", "README.md"]
-    assert skipped == []
+    # Listed as secrets (the health view shows them); a secret folder once, not its files.
+    assert all(skip.reason.startswith("secret") for skip in skipped), skipped
+    listed = {skip.path.relative_to(tmp_path).as_posix() for skip in skipped}
+    for rel in SECRETS:
+        assert any(rel == p or rel.startswith(p + "/") for p in listed), rel
+    for path in listed:
+        assert not any(path.startswith(p + "/") for p in listed), path
     # Discovery reads ignore files and nothing else.
     assert opened == [str(tmp_path / ".gitignore")]
     for rel in SECRETS:

@@ -172,7 +172,8 @@ def test_excluded_folders_and_the_data_dir_are_neither_reported_nor_watched(tree
     sentinel.write_text("pass")
     # Events come in order, so once the sentinel is through, the others would have been too.
     rec.wait_for_paths(sentinel)
-    assert rec.seen() == {sentinel}
+    # A secret file is handed on (never read): the indexer lists it as left out (issue 14.10).
+    assert rec.seen() == {sentinel, tree / ".env"}
 
 
 @linux_only

@@ -14,7 +14,7 @@ import os
 _LOG = os.environ.get("KENNING_HOSTILE_LOG")
 
 
-def _act(act: str, ctx: object) -> None:
+def _act(act: str, ctx: object, path: object = None) -> None:
     if act == "segfault":
         import ctypes
 
@@ -40,6 +40,13 @@ def _act(act: str, ctx: object) -> None:
             return nest(depth + 1) + 1
 
         nest(0)
+    elif act == "stall-once":  # a busy moment: only the first parse of the file stalls
+        with open(_LOG, encoding="utf-8") as log:
+            tries = sum(1 for line in log if line.split(" ", 1)[1].strip() == str(path))
+        if tries <= 1:
+            import threading
+
+            threading.Event().wait()
     elif act == "count-then-spin":
         ctx.count_tokens(["the caller may cancel while this parser spins"])  # type: ignore[attr-defined]
         while True:
@@ -55,7 +62,7 @@ if _LOG:
         if data.startswith(b"HOSTILE:"):
             with open(_LOG, "a", encoding="utf-8") as log:
                 log.write(f"{os.getpid()} {path}\n")
-            _act(data.split(b"\n", 1)[0][len(b"HOSTILE:") :].decode(), ctx)
+            _act(data.split(b"\n", 1)[0][len(b"HOSTILE:") :].decode(), ctx, path)
         return _real_chunk_file(path, data, ctx)
 
     _chunking.chunk_file = _hostile_chunk_file
