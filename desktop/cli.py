@@ -7,12 +7,14 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from desktop.cli_common import add_common_options, data_dir_from
+from desktop.cli_errors import check_writable_data_dir, one_line
 from engine.errors import IndexDamagedError, KenningError
 from engine.types import Embedder, SearchFilters
 
@@ -120,6 +122,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         if not root.is_dir():
             raise KenningError(f"not a folder: {root} (index the folder that contains it)")
     data_dir = data_dir_from(args)
+    check_writable_data_dir(data_dir)
     try:
         previous = recorded_model(data_dir)
     except IndexDamagedError:
@@ -129,8 +132,15 @@ def cmd_index(args: argparse.Namespace) -> int:
     pipeline = Pipeline(data_dir, embedder, on_notice=_notice)
     try:
         report = pipeline.index(roots, on_progress=_ProgressBar())
-    finally:
-        pipeline.close()
+    except BaseException:
+        # The run's own error is the one to report: closing saves the vector index, which
+        # fails too on a full disk and would otherwise hide "database or disk is full".
+        try:
+            pipeline.close()
+        except Exception:
+            log.debug("closing after a failed run failed too", exc_info=True)
+        raise
+    pipeline.close()
     print(
         f"Indexed {report.files_indexed} files ({report.chunks_added} chunks, "
         f"{report.chunks_embedded} embedded) in {report.elapsed_s:.1f} s; "
@@ -370,13 +380,17 @@ def main(argv: list[str] | None = None) -> int:
     except KenningError as exc:
         print(f"kenning: error: {exc}", file=sys.stderr)
         return 1
+    except (OSError, sqlite3.Error) as exc:
+        if isinstance(exc, BrokenPipeError):
+            # `kenning search ... | head` closed the pipe: not an error.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        log.debug("command failed", exc_info=True)
+        print(f"kenning: error: {one_line(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("kenning: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # `kenning search ... | head` closed the pipe: not an error.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
 
 
 if __name__ == "__main__":
