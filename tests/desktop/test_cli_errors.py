@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from indexer.pipeline import IndexOptions, Pipeline
+from tests.fake_embedder import HashingEmbedder
 from tests.model_fixtures import build_tiny_qwen3
 
 UPLOADS = (
@@ -118,10 +120,16 @@ def test_a_full_disk_during_indexing_names_the_database_error(tmp_path, small_fs
 
 
 @pytest.fixture
-def indexed(tree, tmp_path, tiny_model) -> Path:
+def indexed(tree, tmp_path) -> Path:
+    # Indexed in-process without parse workers (whose deadline a loaded machine can miss);
+    # the searches below are lexical, so the CLI needs no model.
     data = tmp_path / "data"
-    done = kenning("index", str(tree), "--data-dir", str(data), "--model", str(tiny_model))
-    assert done.returncode == 0, done.stderr
+    pipeline = Pipeline(data, HashingEmbedder(dim=64), options=IndexOptions(isolate_parsers=False))
+    try:
+        report = pipeline.index([tree])
+    finally:
+        pipeline.close()
+    assert report.files_indexed == 2
     return data
 
 
