@@ -1,6 +1,6 @@
 """Lexical search time for long queries (issue 14.13): pasted pages and repeated words.
 
-    python -m bench.long_query [--chunks N]
+    python -m bench.long_query [--chunks N] [--shape I]
 
 Builds a lexical-only index (no vectors) of N chunks cut from this repository's own Python
 files (40-line pieces, cycled), then times ``Searcher.lexical`` for each query shape, best of
@@ -57,7 +57,7 @@ def build(data_dir: Path, n_chunks: int) -> None:
 
 
 def shapes() -> dict[str, str]:
-    paste = (REPO / "engine" / "store.py").read_text("utf-8")
+    paste = "".join(p.read_text("utf-8") for p in sorted((REPO / "engine").glob("*.py")))
     return {
         "100 kB of 'retry upload '": ("retry upload " * 8000)[:100_000],
         "10 kB of 'retry upload '": ("retry upload " * 800)[:10_000],
@@ -70,6 +70,7 @@ def shapes() -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chunks", type=int, default=20_000)
+    parser.add_argument("--shape", type=int, help="only this shape (0-4), e.g. with a timeout")
     args = parser.parse_args()
     from engine.errors import KenningError
     from engine.search import Searcher
@@ -79,7 +80,9 @@ def main() -> None:
         build(Path(tmp), args.chunks)
         searcher = Searcher(Path(tmp))
         try:
-            for name, query in shapes().items():
+            for index, (name, query) in enumerate(shapes().items()):
+                if args.shape is not None and index != args.shape:
+                    continue
                 best, note = float("inf"), ""
                 for _ in range(3):
                     started = time.perf_counter()
