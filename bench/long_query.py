@@ -1,11 +1,12 @@
 """Lexical search time for long queries (issue 14.13): pasted pages and repeated words.
 
-    python -m bench.long_query [--chunks N] [--shape I]
+    python -m bench.long_query [--chunks N] [--shape I] [--data-dir DIR]
 
 Builds a lexical-only index (no vectors) of N chunks cut from this repository's own Python
 files (40-line pieces, cycled), then times ``Searcher.lexical`` for each query shape, best of
 3 runs, and prints one line per shape. A query the searcher refuses is timed to its refusal
-and marked "refused". Run it on the code before and after a change (PYTHONPATH) to compare.
+and marked "refused". Run it on the code before and after a change (PYTHONPATH) to compare;
+``--data-dir`` keeps the index (built on first use) so both runs search the same one.
 """
 
 from __future__ import annotations
@@ -71,14 +72,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chunks", type=int, default=20_000)
     parser.add_argument("--shape", type=int, help="only this shape (0-4), e.g. with a timeout")
+    parser.add_argument("--data-dir", type=Path, help="keep the index here (built if missing)")
     args = parser.parse_args()
     from engine.errors import KenningError
     from engine.search import Searcher
 
     out(f"# long queries, {args.chunks} chunks, {machine()}")
     with tempfile.TemporaryDirectory() as tmp:
-        build(Path(tmp), args.chunks)
-        searcher = Searcher(Path(tmp))
+        data_dir = args.data_dir or Path(tmp)
+        if not (data_dir / "built.ok").exists():
+            build(data_dir, args.chunks)
+            (data_dir / "built.ok").write_text("ok\n")
+        searcher = Searcher(data_dir)
         try:
             for index, (name, query) in enumerate(shapes().items()):
                 if args.shape is not None and index != args.shape:

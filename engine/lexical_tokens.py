@@ -92,9 +92,12 @@ def query_clauses(query: str, *, prefix_last: bool = True) -> list[str]:
     words = [m.group() for m in _WORD.finditer(query)]
     clauses: list[str] = []
     meaningful = [w for w in words if w.lower() not in _QUERY_STOPWORDS] or words
-    for index, word in enumerate(meaningful):
-        is_last = index == len(meaningful) - 1 and prefix_last and query[-1:].isalnum()
-        clauses.append(_word_clause(word, is_last))
+    if not meaningful:
+        return []
+    # Each distinct word once: a pasted page repeats most of its words many times.
+    for word in dict.fromkeys(meaningful[:-1]):
+        clauses.append(_word_clause(word, False))
+    clauses.append(_word_clause(meaningful[-1], prefix_last and query[-1:].isalnum()))
     distinct = list(dict.fromkeys(clauses))
     if len(distinct) > MAX_QUERY_CLAUSES:
         if "*" in clauses[-1]:  # only the last word's clause is a prefix search
@@ -124,10 +127,12 @@ def query_terms(query: str) -> list[str]:
     Each once, in the order of the query, at most ``MAX_QUERY_TERMS`` of them.
     """
     terms: dict[str, None] = {}
+    seen: set[str] = set()
     for match in _WORD.finditer(query):
         word = match.group()
-        if word.lower() in _QUERY_STOPWORDS:
+        if word in seen or word.lower() in _QUERY_STOPWORDS:
             continue
+        seen.add(word)
         if _CJK_RUN.match(word):
             terms[word] = None
         else:
