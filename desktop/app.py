@@ -1,6 +1,6 @@
 """The desktop app: builds every service once, wires them, and owns the shutdown sequence.
 
-``run_app(argv)`` is what ``kenning`` with no subcommand runs. :class:`KenningApp` holds the
+``run_app(args)`` is what ``kenning`` with no subcommand runs. :class:`KenningApp` holds the
 pieces (no global registry): the index service and its Qt bridge, the query runner, the
 search window, the tray, the notifier, and the local HTTP server (when the user turns it on).
 Tests build a :class:`KenningApp` directly.
@@ -494,19 +494,6 @@ class KenningApp(QObject):
 
 
 # ---------------------------------------------------------------------- entry point
-def _parse(argv: list[str]) -> argparse.Namespace:
-    from desktop.cli_common import add_common_options
-
-    parser = argparse.ArgumentParser(prog="kenning", add_help=False)
-    add_common_options(parser)
-    parser.add_argument("--hidden", action="store_true", help="start in the tray")
-    parser.add_argument("-v", "--verbose", action="store_true")
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        log.warning("ignoring unknown arguments: %s", " ".join(unknown))
-    return args
-
-
 def with_indexed_folders(settings: Settings, data_dir: Path) -> Settings:
     """``settings`` with every folder the index at ``data_dir`` holds (issue 13)."""
     from indexer.folder_list import indexed_folders, merged_folders
@@ -540,13 +527,20 @@ def _apply_cli_overrides(
             api_key=args.api_key or settings.api_key,
         )
     elif args.model:
+        # The CLI's names where Settings has them: a folder, the offline model, the default.
+        from engine.model_resolution import DEFAULT_MODEL, OFFLINE_ALIASES
+
         folder = Path(args.model).expanduser()
         if folder.is_dir():
             changes.update(model="local", model_path=str(folder.resolve()))
+        elif args.model.lower() in OFFLINE_ALIASES:
+            changes["model"] = "offline"
+        elif args.model in ("default", DEFAULT_MODEL):
+            changes["model"] = "default"
         else:
             notifier.warning(
-                f"--model {args.model} ignored: the desktop app takes a model folder here; "
-                "choose other models in Settings"
+                f"--model {args.model} ignored: the desktop app takes a model folder, "
+                f"'offline' or {DEFAULT_MODEL} here; choose other models in Settings"
             )
     if args.device:
         changes["device"] = args.device
@@ -572,15 +566,18 @@ def broken_qt_binding() -> str | None:
     return None
 
 
-def run_app(argv: list[str]) -> int:
-    """Start the desktop app (``kenning`` with no subcommand); returns the exit status."""
+def run_app(args: argparse.Namespace) -> int:
+    """Start the desktop app (``kenning`` with no subcommand); returns the exit status.
+
+    ``args`` are ``kenning``'s own (:func:`desktop.cli.build_parser`): the options every
+    command shares, ``--hidden`` and ``--verbose``.
+    """
     from desktop.cli_common import data_dir_from
 
     broken = broken_qt_binding()
     if broken:
         log.error("%s", broken)
         return 2
-    args = _parse(argv)
     from desktop.app_logging import setup_app_logging
 
     setup_app_logging(verbose=args.verbose)

@@ -7,68 +7,25 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from desktop.cli_common import add_common_options, data_dir_from
+from desktop.cli_common import (
+    add_common_options,
+    data_dir_from,
+    embedder_from,
+    notice,
+    recorded_model,
+)
+from desktop.cli_errors import check_writable_data_dir, one_line
 from engine.errors import IndexDamagedError, KenningError
 from engine.types import Embedder, SearchFilters
 
 log = logging.getLogger("kenning")
 
 VERSION = "0.1.0"
-
-
-# ------------------------------------------------------------------ embedders
-def _notice(message: str) -> None:
-    print(f"kenning: {message}", file=sys.stderr)
-
-
-def recorded_model(data_dir: Path) -> tuple[str, int] | None:
-    """The (model id, dim) an existing index was built with, if any."""
-    from engine.store import DB_NAME, Store
-
-    if not (data_dir / DB_NAME).exists():
-        return None
-    store = Store.open(data_dir, readonly=True)
-    try:
-        return store.model_info()
-    finally:
-        store.close()
-
-
-def embedder_from(
-    args: argparse.Namespace,
-    *,
-    default_model: str | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
-    lazy: bool = False,
-) -> Embedder:
-    """Build the embedder the options ask for; ``default_model`` when --model is absent.
-
-    ``lazy``: a local model is loaded only when something needs embedding.
-    """
-    from engine.embedders import load_embedder
-
-    api_key = args.api_key or os.environ.get("KENNING_API_KEY")
-    if args.server_url:
-        return load_embedder(
-            server_url=args.server_url,
-            server_model=args.server_model or args.model or default_model,
-            api_key=api_key,
-            dimensions=args.dimensions,
-            on_notice=_notice,
-        )
-    return load_embedder(
-        args.model or default_model,
-        device=args.device,
-        dimensions=args.dimensions,
-        on_notice=_notice,
-        on_progress=on_progress,
-        lazy=lazy,
-    )
 
 
 # ---------------------------------------------------------------------- index
@@ -120,6 +77,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         if not root.is_dir():
             raise KenningError(f"not a folder: {root} (index the folder that contains it)")
     data_dir = data_dir_from(args)
+    check_writable_data_dir(data_dir)
     try:
         previous = recorded_model(data_dir)
     except IndexDamagedError:
@@ -132,14 +90,21 @@ def cmd_index(args: argparse.Namespace) -> int:
         previous = (str(switch["model"]), int(switch["dim"]))  # type: ignore[call-overload]
     # Lazy: re-running over an unchanged tree answers in about a second, without the model.
     embedder = embedder_from(args, default_model=previous[0] if previous else None, lazy=True)
-    pipeline = Pipeline(data_dir, embedder, on_notice=_notice, what="kenning index")
+    pipeline = Pipeline(data_dir, embedder, on_notice=notice, what="kenning index")
     try:
         report = pipeline.index(roots, on_progress=_ProgressBar())
-    finally:
-        pipeline.close()
-        from indexer.memory_trim import release_freed_memory
+    except BaseException:
+        # The run's own error is the one to report: closing saves the vector index, which
+        # fails too on a full disk and would otherwise hide "database or disk is full".
+        try:
+            pipeline.close()
+        except Exception:
+            log.debug("closing after a failed run failed too", exc_info=True)
+        raise
+    pipeline.close()
+    from indexer.memory_trim import release_freed_memory
 
-        release_freed_memory()
+    release_freed_memory()
     print(
         f"Indexed {report.files_indexed} files ({report.chunks_added} chunks, "
         f"{report.chunks_embedded} embedded) in {report.elapsed_s:.1f} s; "
@@ -313,6 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kenning {VERSION}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    # Without a command these reach the desktop app: the same options, the same meaning.
+    app_options = parser.add_argument_group("desktop app (no COMMAND)")
+    app_options.add_argument("--hidden", action="store_true", help="start in the tray")
+    add_common_options(app_options)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("index", help="index folders (incrementally)")
@@ -352,38 +321,33 @@ def build_parser() -> argparse.ArgumentParser:
 def _register_optional(sub: argparse._SubParsersAction) -> None:
     """Subcommands whose modules register themselves (serve, mcp, install-desktop)."""
     from desktop.desktop_integration import register_cli as register_desktop
-    from engine.serve.cli import register_cli as register_serve
+    from desktop.serve_cli import register_cli as register_serve
 
-    # The engine may not import desktop/, so the shared options are handed in.
-    register_serve(
-        sub,
-        add_common_options=add_common_options,
-        data_dir_from=data_dir_from,
-        embedder_from=embedder_from,
-    )
+    register_serve(sub)
     register_desktop(sub)
     from desktop.cli_folders import register_cli as register_folders
 
     register_folders(sub)
 
 
-def _is_app_launch(parser: argparse.ArgumentParser, argv: list[str]) -> bool:
-    """True when no subcommand is named: ``kenning`` alone or with the app's own options."""
-    if any(a in ("-h", "--help", "--version") for a in argv):
-        return False
-    commands = parser.get_default("commands") or set()
-    return not any(a in commands for a in argv)
+def _check_option_order(parser: argparse.ArgumentParser, argv: list[str], command: str) -> None:
+    """Refuse ``kenning --data-dir X search q``: argparse would drop X for the command's
+    own default without a word, and the search would run on another index."""
+    before = argv[: argv.index(command)] if command in argv else []
+    misplaced = [a for a in before if a.startswith("-") and a not in ("-v", "--verbose")]
+    if misplaced:
+        parser.error(f"put {misplaced[0]} after the command: kenning {command} ... {misplaced[0]}")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
-    if _is_app_launch(parser, argv):
-        # The desktop app parses its own options (--data-dir, --hidden, -v, ...).
+    args = parser.parse_args(argv)
+    if args.command is None:
         from desktop.app import run_app
 
-        return run_app(argv)
-    args = parser.parse_args(argv)
+        return run_app(args)
+    _check_option_order(parser, argv, args.command)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="kenning: %(levelname)s: %(message)s",
@@ -393,13 +357,17 @@ def main(argv: list[str] | None = None) -> int:
     except KenningError as exc:
         print(f"kenning: error: {exc}", file=sys.stderr)
         return 1
+    except (OSError, sqlite3.Error) as exc:
+        if isinstance(exc, BrokenPipeError):
+            # `kenning search ... | head` closed the pipe: not an error.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        log.debug("command failed", exc_info=True)
+        print(f"kenning: error: {one_line(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("kenning: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # `kenning search ... | head` closed the pipe: not an error.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
 
 
 if __name__ == "__main__":

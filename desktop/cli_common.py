@@ -3,15 +3,31 @@
 Feature modules add their own subcommands with a ``register_cli(subparsers)`` function that
 calls :func:`add_common_options` on its parser and sets ``func=handler`` where
 ``handler(args) -> int`` returns the exit status. No Qt is imported here.
+
+The environment variables the front end reads are named here, once.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
-ENV_DATA_DIR = "KENNING_DATA_DIR"
+from engine.env_names import ENV_API_KEY, ENV_DATA_DIR, ENV_SERVE_TOKEN
+from engine.types import Embedder
+
+__all__ = [
+    "ENV_API_KEY",
+    "ENV_DATA_DIR",
+    "ENV_SERVE_TOKEN",
+    "add_common_options",
+    "data_dir_from",
+    "embedder_from",
+    "recorded_model",
+    "recorded_model_id",
+]
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +56,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-key",
         default=None,
-        help="API key for the server (default: $KENNING_API_KEY)",
+        help=f"API key for the server (default: ${ENV_API_KEY})",
     )
 
 
@@ -54,3 +70,58 @@ def data_dir_from(args: argparse.Namespace) -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("kenning", appauthor=False))
+
+
+def notice(message: str) -> None:
+    """The CLI's own voice on stderr (stdout stays free for machine-readable output)."""
+    print(f"kenning: {message}", file=sys.stderr, flush=True)
+
+
+def recorded_model(data_dir: Path) -> tuple[str, int] | None:
+    """The (model id, dim) an existing index was built with, if any."""
+    from engine.store import DB_NAME, Store
+
+    if not (data_dir / DB_NAME).exists():
+        return None
+    store = Store.open(data_dir, readonly=True)
+    try:
+        return store.model_info()
+    finally:
+        store.close()
+
+
+def recorded_model_id(data_dir: Path) -> str | None:
+    """The model id of the index at ``data_dir``, so a command embeds with the same model."""
+    recorded = recorded_model(data_dir)
+    return recorded[0] if recorded else None
+
+
+def embedder_from(
+    args: argparse.Namespace,
+    *,
+    default_model: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    lazy: bool = False,
+) -> Embedder:
+    """Build the embedder the options ask for; ``default_model`` when --model is absent.
+
+    ``lazy``: a local model is loaded only when something needs embedding.
+    """
+    from engine.embedders import load_embedder
+
+    if args.server_url:
+        return load_embedder(
+            server_url=args.server_url,
+            server_model=args.server_model or args.model or default_model,
+            api_key=args.api_key,  # None: the engine reads $KENNING_API_KEY
+            dimensions=args.dimensions,
+            on_notice=notice,
+        )
+    return load_embedder(
+        args.model or default_model,
+        device=args.device,
+        dimensions=args.dimensions,
+        on_notice=notice,
+        on_progress=on_progress,
+        lazy=lazy,
+    )

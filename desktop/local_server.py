@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop.notify import Notifier
+from engine.env_names import ENV_SERVE_TOKEN
 from engine.errors import KenningError
 from engine.index_files import VectorSource
 from engine.serve.api_errors import ApiError
@@ -29,8 +30,6 @@ from engine.types import Embedder, QueryTask
 
 log = logging.getLogger(__name__)
 
-# The same variable `kenning serve` reads, so a token set for the CLI works for the app too.
-ENV_TOKEN = "KENNING_SERVE_TOKEN"
 NOT_READY = (
     "Kenning's embedding model is not ready yet (it is loading, or failed to load: see the "
     "Kenning window); retry in a moment"
@@ -41,7 +40,8 @@ def serve_token() -> str:
     """``$KENNING_SERVE_TOKEN`` when set, else the stored token (created on first use)."""
     from engine.serve.token import check_token, load_or_create_token
 
-    given = os.environ.get(ENV_TOKEN)
+    # The same variable `kenning serve` reads, so a token set for the CLI works for the app.
+    given = os.environ.get(ENV_SERVE_TOKEN)
     return check_token(given) if given else load_or_create_token()
 
 

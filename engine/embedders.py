@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.env_names import ENV_API_KEY
 from engine.model_resolution import (
     DEFAULT_MODEL,
     OFFLINE_MODEL_ID,
@@ -25,7 +26,7 @@ __all__ = ["DEFAULT_MODEL", "OFFLINE_MODEL_ID", "load_embedder"]
 
 logger = logging.getLogger(__name__)
 
-API_KEY_ENV = "KENNING_API_KEY"
+API_KEY_ENV = ENV_API_KEY  # the name other modules import from here
 
 
 def load_embedder(

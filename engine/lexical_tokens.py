@@ -21,6 +21,13 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 # Only for queries: a document may legitimately be about "the" or "if", but a question like
 # "where do we retry failed uploads" should not match every chunk that says "we".
+# A query's distinct words beyond these are not searched lexically: each word is one FTS5
+# clause (a posting-list read and a count), and a pasted page of text would otherwise cost
+# seconds (docs/BENCHMARKS.md, "Long queries"). Questions have a handful of words.
+MAX_QUERY_CLAUSES = 32
+# Words kept for highlighting and snippets (each is looked for in every line of a result).
+MAX_QUERY_TERMS = 64
+
 _QUERY_STOPWORDS = frozenset(
     """a an and are as at be by can do does for from how i in is it of on or our that the
     this to we what when where which who why with you your me my there their it's did
@@ -78,41 +85,61 @@ def query_clauses(query: str, *, prefix_last: bool = True) -> list[str]:
     """One FTS5 expression per word of a user's query; a chunk matching any of them matches.
 
     An identifier matches either whole or by all of its parts; a CJK run needs all of its
-    bigrams. The last word may be a prefix because the user is still typing it.
+    bigrams. The last word may be a prefix because the user is still typing it. A word that
+    repeats gives one clause (an OR of the same clause twice ranks nothing differently), and
+    at most ``MAX_QUERY_CLAUSES`` distinct clauses are kept, the first ones in the query.
     """
     words = [m.group() for m in _WORD.finditer(query)]
     clauses: list[str] = []
     meaningful = [w for w in words if w.lower() not in _QUERY_STOPWORDS] or words
-    for index, word in enumerate(meaningful):
-        is_last = index == len(meaningful) - 1 and prefix_last and query[-1:].isalnum()
-        if _CJK_RUN.match(word):
-            terms = _cjk_terms(word)
-            clauses.append("(" + " AND ".join(_quote(t) for t in terms) + ")")
-            continue
-        whole = word.replace("_", "").lower()
-        star = "*" if is_last and len(whole) >= 3 else ""
-        parts = _identifier_parts(word)
-        if len(parts) > 1:
-            joined = " AND ".join(_quote(p) for p in parts[:-1])
-            last_part = _quote(parts[-1]) + star
-            clauses.append(f"({_quote(whole)}{star} OR ({joined} AND {last_part}))")
+    if not meaningful:
+        return []
+    # Each distinct word once: a pasted page repeats most of its words many times.
+    for word in dict.fromkeys(meaningful[:-1]):
+        clauses.append(_word_clause(word, False))
+    clauses.append(_word_clause(meaningful[-1], prefix_last and query[-1:].isalnum()))
+    distinct = list(dict.fromkeys(clauses))
+    if len(distinct) > MAX_QUERY_CLAUSES:
+        if "*" in clauses[-1]:  # only the last word's clause is a prefix search
+            # The word being typed stays searchable in a long query too.
+            distinct = [*distinct[: MAX_QUERY_CLAUSES - 1], distinct[-1]]
         else:
-            clauses.append(_quote(whole) + star)
-    return clauses
+            distinct = distinct[:MAX_QUERY_CLAUSES]
+    return distinct
+
+
+def _word_clause(word: str, is_last: bool) -> str:
+    if _CJK_RUN.match(word):
+        return "(" + " AND ".join(_quote(t) for t in _cjk_terms(word)) + ")"
+    whole = word.replace("_", "").lower()
+    star = "*" if is_last and len(whole) >= 3 else ""
+    parts = _identifier_parts(word)
+    if len(parts) > 1:
+        joined = " AND ".join(_quote(p) for p in parts[:-1])
+        last_part = _quote(parts[-1]) + star
+        return f"({_quote(whole)}{star} OR ({joined} AND {last_part}))"
+    return _quote(whole) + star
 
 
 def query_terms(query: str) -> list[str]:
-    """Lower-cased words and identifier parts of a query, for highlighting and snippets."""
-    terms: list[str] = []
+    """Lower-cased words and identifier parts of a query, for highlighting and snippets.
+
+    Each once, in the order of the query, at most ``MAX_QUERY_TERMS`` of them.
+    """
+    terms: dict[str, None] = {}
+    seen: set[str] = set()
     for match in _WORD.finditer(query):
         word = match.group()
-        if word.lower() in _QUERY_STOPWORDS:
+        if word in seen or word.lower() in _QUERY_STOPWORDS:
             continue
+        seen.add(word)
         if _CJK_RUN.match(word):
-            terms.append(word)
-            continue
-        terms.append(word.lower())
-        parts = _identifier_parts(word)
-        if len(parts) > 1:
-            terms.extend(parts)
-    return terms
+            terms[word] = None
+        else:
+            terms[word.lower()] = None
+            parts = _identifier_parts(word)
+            if len(parts) > 1:
+                terms.update(dict.fromkeys(parts))
+        if len(terms) >= MAX_QUERY_TERMS:
+            break
+    return list(terms)[:MAX_QUERY_TERMS]

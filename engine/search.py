@@ -25,6 +25,7 @@ from engine.errors import KenningError, ModelMismatchError
 from engine.index_files import FixedVectors, VectorSource, load_or_build_vectors
 from engine.lexical_ranking import rank_clauses
 from engine.lexical_tokens import query_clauses, query_terms
+from engine.query_checks import check_query, folder_in_index
 from engine.store import DB_NAME, ChunkRow, Store
 from engine.types import Embedder, SearchFilters, SearchMode, SearchResult
 from engine.vector_index import VectorIndex
@@ -330,6 +331,8 @@ class Searcher:
             raise KenningError("--limit must be at least 1")
         if mode not in ("hybrid", "semantic", "lexical"):
             raise KenningError(f"unknown search mode {mode!r}: use hybrid, semantic or lexical")
+        query = _check_query(query)
+        filters = self._checked_filters(filters)
         if mode == "lexical" or (mode == "hybrid" and self.embedder is None):
             return self.lexical(query, limit=limit, filters=filters)
         if mode == "semantic":
@@ -357,6 +360,15 @@ class Searcher:
                 )
             return self._lexical_pool
 
+    def _checked_filters(self, filters: SearchFilters | None) -> SearchFilters | None:
+        """``filters`` with its folder checked against the index's folders (any subfolder)."""
+        if filters is None or not filters.folder:
+            return filters
+        from dataclasses import replace
+
+        indexed = [path for _, path in self._store().folders()]
+        return replace(filters, folder=folder_in_index(filters.folder, indexed))
+
     # ---------------------------------------------------------------- results
     def _results(
         self, hits: list[tuple[int, float]], query: str, source: str
@@ -373,10 +385,7 @@ class Searcher:
 
 
 def _check_query(query: str) -> str:
-    query = (query or "").strip()
-    if not query:
-        raise KenningError("the query is empty")
-    return query
+    return check_query(query)
 
 
 def _has_filters(filters: SearchFilters) -> bool:

@@ -835,6 +835,10 @@ def _filter_sql(
         clauses.append("c.kind = ?")
         params.append(kind)
     if folder:
-        clauses.append("d.path = ?")
-        params.append(str(folder).rstrip("/") or "/")
+        # Every file under the folder, at any depth: paths from "folder/" up to (not
+        # including) "folder0", since "0" follows "/" in code point order. A range, unlike
+        # GLOB or LIKE, needs no escaping of the folder's own characters and uses the index.
+        base = str(folder).rstrip("/")
+        clauses.append("f.path >= ? AND f.path < ?")
+        params.extend([base + "/", base + "0"])
     return " AND ".join(clauses), params

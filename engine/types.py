@@ -38,7 +38,7 @@ class SearchFilters:
     path_glob: str | None = None  # fnmatch-style, matched against the absolute path
     language: str | None = None
     kind: ChunkKind | None = None
-    folder: str | None = None  # absolute root folder
+    folder: str | None = None  # absolute: an indexed folder or a folder inside one
 
 
 @dataclass(frozen=True, slots=True)

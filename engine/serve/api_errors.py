@@ -8,6 +8,7 @@ _TYPES = {
     403: "permission_error",
     404: "not_found_error",
     405: "invalid_request_error",
+    408: "invalid_request_error",
     409: "conflict_error",
     411: "invalid_request_error",
     413: "request_too_large",

@@ -2,7 +2,8 @@
 
 Routes::
 
-    GET  /health            {"status": "ok"}           no token needed
+    GET  /health            {"status": "ok", ...}      no token needed; 503 when search
+                                                        cannot read the index
     GET  /v1/models         OpenAI model list           token
     GET  /v1/models/{id}    one model                   token
     POST /v1/embeddings     OpenAI embeddings           token
@@ -31,7 +32,9 @@ from urllib.parse import unquote, urlsplit
 
 from engine.serve.api_errors import ApiError
 from engine.serve.defaults import (
+    DEFAULT_BODY_TIMEOUT_S,
     DEFAULT_HOST,
+    DEFAULT_LISTEN_BACKLOG,
     DEFAULT_MAX_BATCH,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_CONCURRENT,
@@ -65,6 +68,7 @@ class ServeConfig:
     max_concurrent: int = DEFAULT_MAX_CONCURRENT
     allow_hosts: tuple[str, ...] = ()
     socket_timeout_s: float = DEFAULT_SOCKET_TIMEOUT_S
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
 
 
 class KenningServer(ThreadingHTTPServer):
@@ -72,6 +76,9 @@ class KenningServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default of 5 drops a burst of connections on the floor (clients wait
+    # for SYN retransmits, a second or more each).
+    request_queue_size = DEFAULT_LISTEN_BACKLOG
 
     def __init__(
         self, config: ServeConfig, embeddings: EmbeddingsApi, search: SearchApi | None = None
@@ -157,7 +164,7 @@ class KenningServer(ThreadingHTTPServer):
     def route(self, method: str, path: str) -> tuple[Handler, bool]:
         """The handler for ``method path`` and whether it needs the token."""
         routes: dict[str, dict[str, tuple[Handler, bool]]] = {
-            "/health": {"GET": (lambda _: {"status": "ok"}, False)},
+            "/health": {"GET": (lambda _: self._health(), False)},
             "/v1/models": {"GET": (lambda _: self.embeddings.models(), True)},
             "/v1/embeddings": {"POST": (self.embeddings.embed, True)},
             "/v1/search": {"POST": (self._search, True)},
@@ -177,6 +184,11 @@ class KenningServer(ThreadingHTTPServer):
 
     def leave(self) -> None:
         self._slots.release()
+
+    def _health(self) -> dict[str, object]:
+        if self.search is None:
+            return {"status": "ok"}
+        return self.search.health()
 
     def _search(self, body: Any) -> dict[str, object]:
         if self.search is None:
@@ -245,7 +257,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._dispatch("OPTIONS")
 
     def _dispatch(self, method: str) -> None:
-        body_read = method not in ("POST", "PUT", "PATCH")
+        # A body this handler does not read (any method's) would be taken for the next
+        # request on a keep-alive connection, so unless it is read the connection closes.
+        body_read = not self._has_body()
         entered = False
         try:
             guard = self.server.guard
@@ -255,13 +269,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
             handler, needs_token = self.server.route(method, path)
             if needs_token:
                 guard.check_token(self.headers.get("Authorization"))
+            body = None
+            if method == "POST":
+                # Read before taking a slot: a client trickling its body holds only its own
+                # connection's thread, not one of the slots every other request needs.
+                body = self._read_json()
+                body_read = True
             entered = self.server.try_enter()
             if not entered:
                 raise ApiError(503, "the server is busy; retry in a moment", code="busy")
-            body = None
-            if method == "POST":
-                body = self._read_json()
-            body_read = True
             status, payload = 200, handler(body)
         except ApiError as exc:
             status, payload = exc.status, exc.body()
@@ -277,6 +293,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._linger = True
         self._send(status, payload)
+
+    def _has_body(self) -> bool:
+        if self.headers.get("Transfer-Encoding"):
+            return True
+        length = (self.headers.get("Content-Length") or "0").strip()
+        return length != "0"
 
     def _read_json(self) -> Any:
         if self.headers.get("Transfer-Encoding"):
@@ -301,9 +323,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if content_type != "application/json":
             raise ApiError(415, "the body must be JSON (Content-Type: application/json)")
-        raw = self.rfile.read(length)
-        if len(raw) != length:
-            raise ApiError(400, "the request body ended early")
+        raw = self._read_body(length)
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -312,8 +332,44 @@ class _RequestHandler(BaseHTTPRequestHandler):
             raise ApiError(400, "the body must be a JSON object")
         return body
 
+    def _read_body(self, length: int) -> bytes:
+        """``length`` bytes of body, all within ``body_timeout_s`` (not per read)."""
+        deadline = time.monotonic() + self.server.config.body_timeout_s
+        parts: list[bytes] = []
+        got = 0
+        sock: socket.socket = self.connection
+        try:
+            while got < length:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                sock.settimeout(left)
+                # read1: at most one recv, so the deadline is checked between trickles.
+                data = self.rfile.read1(min(length - got, 65536))
+                if not data:
+                    raise ApiError(400, "the request body ended early")
+                parts.append(data)
+                got += len(data)
+        except TimeoutError:
+            # Whatever is still on its way would be read as the next request.
+            self.close_connection = True
+            raise ApiError(
+                408,
+                f"the request body did not arrive within {self.server.config.body_timeout_s:g} s",
+                code="body_timeout",
+            ) from None
+        finally:
+            with contextlib.suppress(OSError):
+                sock.settimeout(self.timeout)
+        return b"".join(parts)
+
     def _send(self, status: int, payload: dict[str, object]) -> None:
-        raw = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        try:
+            raw = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            # Text that is not valid Unicode (a lone surrogate echoed back) is sent escaped,
+            # which JSON allows, rather than leaving the client without an answer.
+            raw = json.dumps(payload, ensure_ascii=True).encode("ascii")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(raw)))

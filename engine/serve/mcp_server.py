@@ -16,11 +16,13 @@ from typing import Annotated, Literal
 import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.stdio import stdio_server
 from mcp_types import ToolAnnotations
 from pydantic import Field
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from engine.serve.api_errors import ApiError
+from engine.serve.mcp_stdio import checked_stdio
 from engine.serve.search_api import DEFAULT_LIMIT, MAX_LIMIT, SearchApi
 from engine.types import Embedder
 
@@ -112,6 +114,17 @@ def run_stdio(data_dir: Path, embedder: Callable[[], Embedder | None]) -> None:
     """Serve MCP on stdin/stdout until the client closes the pipe."""
     search = SearchApi(data_dir, embedder)
     try:
-        build_mcp_server(search).run("stdio")
+        anyio.run(_serve_stdio, build_mcp_server(search))
     finally:
         search.close()
+
+
+async def _serve_stdio(server: MCPServer) -> None:
+    # MCPServer.run("stdio") would use the SDK's transport on the raw stdin, which leaves
+    # unparsable lines unanswered; this is its run_stdio_async with checked streams.
+    async with (
+        checked_stdio() as (stdin, stdout),
+        stdio_server(stdin=stdin, stdout=stdout) as (read_stream, write_stream),  # type: ignore[arg-type]
+    ):
+        lowlevel = server._lowlevel_server
+        await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())

@@ -165,11 +165,41 @@ def test_damaged_index_is_one_line_error(tmp_path):
     assert "damaged" in line or "not a Kenning index" in line
 
 
-def test_without_a_command_the_app_options_reach_the_app():
-    from desktop.cli import _is_app_launch, build_parser
+def test_without_a_command_the_app_gets_the_clis_own_options(monkeypatch):
+    import desktop.app
+    from desktop.cli import main
 
-    parser = build_parser()
-    assert _is_app_launch(parser, [])
-    assert _is_app_launch(parser, ["--data-dir", "/tmp/x", "--hidden"])
-    assert not _is_app_launch(parser, ["search", "q"])
-    assert not _is_app_launch(parser, ["--version"])
+    started: list[object] = []
+    monkeypatch.setattr(desktop.app, "run_app", lambda args: started.append(args) or 0)
+    assert main(["--data-dir", "/tmp/x", "--hidden", "--model", "offline", "-v"]) == 0
+    (args,) = started
+    assert args.command is None and args.hidden and args.verbose
+    assert (args.data_dir, args.model) == (Path("/tmp/x"), "offline")
+
+
+def test_options_before_a_command_are_refused_not_dropped(capsys):
+    from desktop.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--data-dir", "/tmp/x", "search", "q"])
+    assert stopped.value.code == 2
+    assert "put --data-dir after the command: kenning search ... --data-dir" in (
+        capsys.readouterr().err
+    )
+
+
+def test_the_apps_model_option_takes_the_clis_names(tmp_path):
+    from desktop.app import _apply_cli_overrides
+    from desktop.cli import build_parser
+    from desktop.notify import Notifier
+    from desktop.settings import Settings
+
+    def model_after(name: str) -> tuple[str, str]:
+        args = build_parser().parse_args(["--model", name])
+        settings = _apply_cli_overrides(Settings(), args, Notifier())
+        return settings.model, settings.model_path
+
+    assert model_after("offline") == ("offline", "")
+    assert model_after("Qwen/Qwen3-Embedding-0.6B") == ("default", "")
+    assert model_after(str(tmp_path)) == ("local", str(tmp_path.resolve()))
+    assert model_after("someone/unknown-model") == ("default", "")  # ignored, with a warning

@@ -1,4 +1,11 @@
-from engine.lexical_tokens import document_tokens, query_expression, query_terms
+from engine.lexical_tokens import (
+    MAX_QUERY_CLAUSES,
+    MAX_QUERY_TERMS,
+    document_tokens,
+    query_clauses,
+    query_expression,
+    query_terms,
+)
 
 
 def test_identifiers_are_indexed_whole_and_by_parts():
@@ -33,3 +40,28 @@ def test_query_expression_of_punctuation_is_none():
 
 def test_query_terms_for_highlighting():
     assert query_terms("parse loadConfig") == ["parse", "loadconfig", "load", "config"]
+
+
+def test_repeated_words_give_one_clause_each():
+    # 100 kB of two words once gave 16,000 OR clauses.
+    assert query_clauses("retry upload " * 8000) == ['"retry"', '"upload"']
+    assert query_clauses("Retry retry RETRY upload_file uploadFile", prefix_last=False) == [
+        '"retry"',
+        '("uploadfile" OR ("upload" AND "file"))',
+    ]
+
+
+def test_distinct_clauses_are_capped_keeping_the_word_being_typed():
+    words = [f"word{i}" for i in range(200)]
+    clauses = query_clauses(" ".join(words) + " tail")
+    assert len(clauses) == MAX_QUERY_CLAUSES
+    assert clauses[:3] == ['"word0"', '"word1"', '"word2"']
+    assert clauses[-1] == '"tail"*'
+    finished = query_clauses(" ".join(words), prefix_last=False)
+    assert finished == [f'"word{i}"' for i in range(MAX_QUERY_CLAUSES)]
+
+
+def test_query_terms_are_distinct_and_capped():
+    assert query_terms("retry upload retry Upload") == ["retry", "upload"]
+    many = query_terms(" ".join(f"term{i}" for i in range(500)))
+    assert many == [f"term{i}" for i in range(MAX_QUERY_TERMS)]

@@ -76,6 +76,27 @@ def test_lexical_filters(store, tmp_path):
     assert {c for c, _ in store.lexical(expr, 10, folder=str(tmp_path / "root"))} == set(ids)
 
 
+def test_folder_filter_is_a_subtree_not_a_name_prefix(store, tmp_path):
+    _, in_sub = _add_file(store, tmp_path, "net/deep/a.py", [_chunk("retry upload", "a")])
+    _, at_top = _add_file(store, tmp_path, "b.py", [_chunk("retry upload", "b")])
+    # A sibling whose name starts like the folder's ("root" / "root-old", "root.bak").
+    _, sibling = _add_file(store, tmp_path, "c.py", [_chunk("retry upload", "c")], "root-old")
+    _, dotted = _add_file(store, tmp_path, "d.py", [_chunk("retry upload", "d")], "root.bak")
+    expr = query_expression("retry upload")
+
+    def found(folder: str) -> set[int]:
+        both = {c for c, _ in store.lexical(expr, 10, folder=folder)}
+        assert both == store.filtered_chunk_ids(folder=folder)
+        return both
+
+    assert found(str(tmp_path / "root")) == {*in_sub, *at_top}
+    assert found(str(tmp_path / "root") + "/") == {*in_sub, *at_top}
+    assert found(str(tmp_path / "root" / "net")) == set(in_sub)
+    assert found(str(tmp_path / "root-old")) == set(sibling)
+    assert found(str(tmp_path)) == {*in_sub, *at_top, *sibling, *dotted}
+    assert found(str(tmp_path / "root" / "ne")) == set()
+
+
 def test_deleting_a_file_removes_its_chunks_and_fts_rows(store, tmp_path):
     file_id, ids = _add_file(store, tmp_path, "a.py", [_chunk("alpha beta")])
     with store.transaction():

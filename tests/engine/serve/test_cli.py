@@ -19,8 +19,8 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from desktop.serve_cli import register_cli
 from engine.search import Searcher
-from engine.serve.cli import register_cli
 from tests.engine.serve.conftest import TOKEN
 
 REPO = Path(__file__).resolve().parents[3]
@@ -82,20 +82,14 @@ def stop(proc: subprocess.Popen) -> int:
         raise
 
 
-def test_register_cli_adds_both_commands_with_given_hooks(tmp_path):
-    added: list[str] = []
-
-    def add_common(parser: argparse.ArgumentParser) -> None:
-        added.append(parser.prog)
-        parser.add_argument("--data-dir", type=Path)
-
+def test_register_cli_adds_both_commands_with_the_shared_options():
     parser = argparse.ArgumentParser(prog="kenning")
-    register_cli(parser.add_subparsers(dest="command"), add_common_options=add_common)
+    register_cli(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["serve", "--port", "0", "--allow-host", "box.lan", "--data-dir", "d"])
     assert args.port == 0 and args.allow_host == ["box.lan"] and args.data_dir == Path("d")
     assert callable(args.func)
-    assert callable(parser.parse_args(["mcp"]).func)
-    assert added == ["kenning serve", "kenning mcp"]
+    args = parser.parse_args(["mcp", "--model", "offline", "--data-dir", "d"])
+    assert callable(args.func) and args.model == "offline" and args.data_dir == Path("d")
 
 
 def test_serve_subprocess_with_the_openai_client(tiny_qwen3_dir, indexed_data_dir, tiny_embedder):

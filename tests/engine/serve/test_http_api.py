@@ -289,11 +289,26 @@ def test_search_filters(server, tiny_embedder, indexed_data_dir, project_tree):
     status, body = search(server, {"query": "checksum", "filters": {"lang": "markdown"}})
     assert status == 200
     assert all(r["language"] == "markdown" for r in body["results"])
-    # "folder" is an indexed root: the project gives results, another folder none.
+    # "folder" is an indexed root or any folder inside one: results come from that subtree.
     status, body = search(server, {"query": "checksum", "filters": {"folder": str(project_tree)}})
     assert status == 200 and body["results"]
+    for sub in ("src", "docs"):
+        folder = f"{project_tree}/{sub}/../{sub}/"  # ".." and a trailing slash resolve
+        status, body = search(
+            server,
+            {"query": "checksum upload settings", "mode": "lexical", "filters": {"folder": folder}},
+        )
+        assert status == 200 and body["results"], body
+        assert all(r["path"].startswith(f"{project_tree}/{sub}/") for r in body["results"])
+    # A folder outside the index is refused with the indexed ones named, not "no results".
     status, body = search(server, {"query": "checksum", "filters": {"folder": "/elsewhere"}})
-    assert status == 200 and body["results"] == []
+    assert status == 400
+    assert body["error"]["message"] == (
+        f"not indexed: /elsewhere (indexed folders: {project_tree})"
+    )
+    status, body = search(server, {"query": "checksum", "filters": {"folder": "src"}})
+    assert status == 400
+    assert body["error"]["message"] == "filter 'folder' must be an absolute path, got 'src'"
 
 
 @pytest.mark.parametrize(
