@@ -177,6 +177,10 @@ def hub_endpoint(endpoint: str | None = None) -> str | None:
     return url
 
 
+def _where(endpoint: str | None) -> str:
+    return "Hugging Face" if endpoint is None else f"the mirror {_hub_name(endpoint)}"
+
+
 def _hub_name(endpoint: str | None) -> str:
     return endpoint.split("://", 1)[-1] if endpoint else "huggingface.co"
 
@@ -291,9 +295,11 @@ def _download(
             "with `hf auth login`"
         ) from err
     except RepositoryNotFoundError as err:
-        where = "Hugging Face" if endpoint is None else f"the mirror {hub}"
-        raise KenningError(f"Model {repo_id} was not found on {where}") from err
+        raise KenningError(f"Model {repo_id} was not found on {_where(endpoint)}") from err
     except Exception as err:  # network stacks raise many types; all mean "cannot reach it"
+        if getattr(getattr(err, "response", None), "status_code", None) == 404:
+            # Mirrors answer a plain 404 where the hub says RepoNotFound.
+            raise KenningError(f"Model {repo_id} was not found on {_where(endpoint)}") from err
         raise _DownloadFailed(f"{hub} could not be reached ({_one_line(err)})") from err
 
     sizes = {s.rfilename: int(s.size or 0) for s in info.siblings or ()}
