@@ -95,6 +95,20 @@ def test_model_speeds_by_hardware():
     assert cpu["e5-small"].tokens_per_s > 10 * cpu["qwen3"].tokens_per_s
     gpu = model_speeds(["cpu", "cuda:0"], cores=8, e5=CPU_300)
     assert gpu["qwen3"].device == "GPU" and gpu["e5-small"] is CPU_300
+    assert gpu["qwen3"] == stored_throughput("qwen3", gpu=True)  # a GPU is not calibrated
+
+
+def test_a_measured_e5_calibrates_the_other_cpu_rates():
+    stored = model_speeds(["cpu"], cores=2)
+    half = Throughput(stored["e5-small"].tokens_per_s / 2, "CPU", measured=True)
+    busy = model_speeds(["cpu"], cores=2, e5=half)
+    assert busy["qwen3"].tokens_per_s == pytest.approx(stored["qwen3"].tokens_per_s / 2)
+    assert busy["minilm"].tokens_per_s == pytest.approx(stored["minilm"].tokens_per_s / 2)
+    corpus = CorpusEstimate(files=1, total_bytes=1, tokens=1_000_000, complete=True)
+    # Ratios between the choices stay those of the stored rates.
+    ratio = busy["e5-small"].tokens_per_s / busy["qwen3"].tokens_per_s
+    assert ratio == pytest.approx(stored["e5-small"].tokens_per_s / stored["qwen3"].tokens_per_s)
+    assert describe(corpus, busy["qwen3"]) != describe(corpus, busy["e5-small"])
 
 
 def test_measure_throughput_times_the_embedder():
