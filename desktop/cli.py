@@ -264,7 +264,7 @@ def cmd_model_download(args: argparse.Namespace) -> int:
 
     name = args.name or DEFAULT_MODEL
     started = time.monotonic()
-    path = download_model(name, on_progress=None)
+    path = download_model(name, on_progress=None, endpoint=args.hf_endpoint)
     print(f"{name} is ready at {path} ({time.monotonic() - started:.0f} s)")
     return 0
 
@@ -311,6 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     model_sub = p.add_subparsers(dest="model_command", metavar="ACTION", required=True)
     d = model_sub.add_parser("download", help="download a model (default Qwen3-Embedding-0.6B)")
     d.add_argument("name", nargs="?", help="Hugging Face model id")
+    d.add_argument(
+        "--hf-endpoint",
+        default=None,
+        metavar="URL",
+        help="Hugging Face mirror, e.g. https://hf-mirror.com (default: $HF_ENDPOINT)",
+    )
     d.set_defaults(func=cmd_model_download)
 
     _register_optional(sub)

