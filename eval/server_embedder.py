@@ -55,16 +55,29 @@ class QueryPassageServer:
         return self._queries.embed_queries(texts, task=task)
 
 
+# A CPU server on a shared 2-core machine embeds a few hundred tokens a second: a batch of
+# 64 chunks can take minutes, so batches are smaller and the timeout long (the CLI's 30 s
+# would time out and resend the same batch again and again).
+SERVER_TIMEOUT_S = 900.0
+SERVER_BATCH = 16
+
+
 def load_eval_embedder(
     model: str, server_url: str | None, server_model: str | None, query_model: str | None
 ) -> Embedder:
-    """``load_embedder`` as the CLI calls it, plus the eval's query-model split for servers."""
-    from engine.embedders import load_embedder
-
+    """``load_embedder`` as the CLI calls it, or Kenning's ``RemoteEmbedder`` for a server."""
     if not server_url:
+        from engine.embedders import load_embedder
+
         return load_embedder(model)
-    documents = load_embedder(server_url=server_url, server_model=server_model)
+    from engine.remote_embedder import RemoteEmbedder
+
+    def remote(name: str | None) -> RemoteEmbedder:
+        return RemoteEmbedder(
+            server_url, name or "", timeout=SERVER_TIMEOUT_S, max_batch=SERVER_BATCH
+        )
+
+    documents = remote(server_model)
     if not query_model:
         return documents
-    queries = load_embedder(server_url=server_url, server_model=query_model)
-    return QueryPassageServer(documents, queries)
+    return QueryPassageServer(documents, remote(query_model))
