@@ -21,19 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
+from engine import fusion
 from engine.errors import KenningError, ModelMismatchError
 from engine.lexical_ranking import rank_clauses
 from engine.lexical_tokens import query_clauses, query_terms
+from engine.query_coverage import ChunkTerms, coverage, query_words
 from engine.store import DB_NAME, ChunkRow, Store
 from engine.types import Embedder, SearchFilters, SearchMode, SearchResult
 from engine.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
 
-RRF_K = 60
-# Reciprocal-rank fusion weights; tuned on the eval's tuning split (docs/EVAL.md).
-LEXICAL_WEIGHT = 1.0
-SEMANTIC_WEIGHT = 1.0
 # With filters, a subset this small is searched exactly (stored vectors + numpy), which is
 # both faster and more accurate than asking hnswlib to skip most of its graph.
 EXACT_SEARCH_MAX = 20_000
@@ -252,25 +250,8 @@ class Searcher:
     def fuse(
         self, lexical: list[SearchResult], semantic: list[SearchResult], *, limit: int = 20
     ) -> list[SearchResult]:
-        """Reciprocal-rank fusion of the two rankings."""
-        scores: dict[int, float] = {}
-        best: dict[int, SearchResult] = {}
-        sources: dict[int, set[str]] = {}
-        for weight, ranking, name in (
-            (LEXICAL_WEIGHT, lexical, "lexical"),
-            (SEMANTIC_WEIGHT, semantic, "semantic"),
-        ):
-            for rank, result in enumerate(ranking):
-                scores[result.chunk_id] = scores.get(result.chunk_id, 0.0) + weight / (
-                    RRF_K + rank + 1
-                )
-                best.setdefault(result.chunk_id, result)
-                sources.setdefault(result.chunk_id, set()).add(name)
-        order = sorted(scores, key=lambda cid: -scores[cid])[:limit]
-        return [
-            _replace(best[cid], score=scores[cid], sources=tuple(sorted(sources[cid])))
-            for cid in order
-        ]
+        """Reciprocal-rank fusion, each lexical hit weighted by its query coverage."""
+        return fusion.fuse(lexical, semantic, limit=limit)
 
     # ---------------------------------------------------------------- one call
     def search(
@@ -318,12 +299,16 @@ class Searcher:
     ) -> list[SearchResult]:
         rows = self._store().chunk_rows([cid for cid, _ in hits])
         terms = query_terms(query)
+        words = query_words(query) if source == "lexical" else []
         out = []
         for cid, score in hits:
             row = rows.get(cid)
             if row is None:  # deleted between the ranking and this read
                 continue
-            out.append(_result(row, score, terms, source))
+            result = _result(row, score, terms, source)
+            if source == "lexical":
+                result = _replace(result, coverage=coverage(words, _chunk_terms(row)))
+            out.append(result)
         return out
 
 
@@ -371,6 +356,15 @@ def _replace(result: SearchResult, **changes: object) -> SearchResult:
     from dataclasses import replace
 
     return replace(result, **changes)  # type: ignore[arg-type]
+
+
+def _chunk_terms(row: ChunkRow) -> ChunkTerms:
+    """The chunk's FTS5 columns as the store indexed them (the path relative to its folder)."""
+    try:
+        rel_path = Path(row.path).relative_to(row.folder).as_posix()
+    except ValueError:
+        rel_path = row.path
+    return ChunkTerms(row.symbol, rel_path, row.text)
 
 
 def _result(row: ChunkRow, score: float, terms: list[str], source: str) -> SearchResult:
