@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -38,7 +39,7 @@ def test_weak_lexical_matches_no_longer_outvote_a_semantic_first_place() -> None
     # Chunks 2 and 3 hold one sixth of the query ("json" of a Chinese question) and rank
     # 1-2 lexically and 5-6 semantically; chunk 1 is the semantic first place only. Plain RRF
     # puts 2 and 3 above 1 (1/61 < 1/61 + 1/65); coverage weighting puts 1 first.
-    assert [r.chunk_id for r in fuse(_WEAK_LEXICAL, _SEMANTIC, limit=3)][0] == 1
+    assert fuse(_WEAK_LEXICAL, _SEMANTIC, limit=3)[0].chunk_id == 1
 
 
 def test_plain_rrf_is_what_coverage_weighting_fixes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -67,7 +68,9 @@ def test_results_without_a_coverage_count_fully() -> None:
 class _BilingualEmbedder(HashingEmbedder):
     """Embeds a Chinese query as its English meaning: the multilingual model's job, in small."""
 
-    MEANINGS = {"判断文件是不是 zip 压缩包": "check whether a file is a valid zip archive"}
+    MEANINGS: ClassVar[dict[str, str]] = {
+        "判断文件是不是 zip 压缩包": "check whether a file is a valid zip archive"
+    }
 
     def embed_queries(self, texts: list[str], task: str = "code") -> np.ndarray:
         return super().embed_queries([self.MEANINGS.get(t, t) for t in texts], task)
