@@ -1,6 +1,6 @@
 """Choose the hybrid fusion on the TUNE split, then report it on held-out.
 
-    python -m eval.fusion_study                       # MiniLM (after eval.run_eval built its indexes)
+    python -m eval.fusion_study             # MiniLM, once eval.run_eval built its indexes
     python -m eval.fusion_study --server-url http://127.0.0.1:8765/v1 \\
         --server-model e5-passage --server-query-model e5-query
     python -m eval.fusion_study --heldout             # also score every setting on held-out
