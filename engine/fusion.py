@@ -25,13 +25,19 @@ LEXICAL_WEIGHT = 1.0
 SEMANTIC_WEIGHT = 1.0
 # How steeply a lexical hit's weight falls with the share of the query it misses; 0 is RRF.
 COVERAGE_POWER = 2.0
+# The same for the whole lexical ranking, by the best coverage any of its hits reaches: when
+# no chunk holds more than a sixth of the question, none of its ranks means much.
+LEG_COVERAGE_POWER = 0.0
 
 
-def lexical_weight(result: SearchResult) -> float:
-    """The weight of one lexical hit: ``LEXICAL_WEIGHT`` scaled by its query coverage."""
-    if result.coverage is None:
-        return LEXICAL_WEIGHT
-    return LEXICAL_WEIGHT * result.coverage**COVERAGE_POWER
+def lexical_weights(lexical: list[SearchResult]) -> list[float]:
+    """The weight of each lexical hit: ``LEXICAL_WEIGHT`` scaled by query coverage."""
+    known = [r.coverage for r in lexical if r.coverage is not None]
+    leg = max(known, default=1.0) ** LEG_COVERAGE_POWER
+    return [
+        LEXICAL_WEIGHT * leg * (1.0 if r.coverage is None else r.coverage**COVERAGE_POWER)
+        for r in lexical
+    ]
 
 
 def fuse(
@@ -42,12 +48,12 @@ def fuse(
     best: dict[int, SearchResult] = {}
     sources: dict[int, set[str]] = {}
     legs = (
-        ("lexical", lexical, lexical_weight),
-        ("semantic", semantic, lambda _result: SEMANTIC_WEIGHT),
+        ("lexical", lexical, lexical_weights(lexical)),
+        ("semantic", semantic, [SEMANTIC_WEIGHT] * len(semantic)),
     )
-    for name, ranking, weight_of in legs:
-        for rank, result in enumerate(ranking):
-            share = weight_of(result) / (RRF_K + rank + 1)
+    for name, ranking, weights in legs:
+        for rank, (result, weight) in enumerate(zip(ranking, weights, strict=True)):
+            share = weight / (RRF_K + rank + 1)
             scores[result.chunk_id] = scores.get(result.chunk_id, 0.0) + share
             best.setdefault(result.chunk_id, result)
             sources.setdefault(result.chunk_id, set()).add(name)

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 FETCH = 50  # what Searcher.search fetches from each ranker for a hybrid page
 SETS = ("code", "doc", "xlang", "csn")
 COVERAGE_POWERS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
+LEG_COVERAGE_POWERS = (0.0, 1.0, 2.0, 4.0)
 RRF_KS = (20, 60)
 LEXICAL_WEIGHTS = (0.75, 1.0)
 
@@ -125,10 +126,16 @@ def main() -> None:
     splits = ("tune", "heldout") if args.heldout else ("tune",)
     header = " | ".join(f"{s} {split}" for split in splits for s in SETS)
     print(f"model: {embedder.model_id}; MRR@10 of hybrid per set")
-    print(f"| power | RRF k | lexical w | {header} |")
-    print("|---:|---:|---:|" + "---:|" * (len(SETS) * len(splits)))
-    for power, rrf_k, lex_w in itertools.product(COVERAGE_POWERS, RRF_KS, LEXICAL_WEIGHTS):
-        settings = {"COVERAGE_POWER": power, "RRF_K": rrf_k, "LEXICAL_WEIGHT": lex_w}
+    print(f"| hit power | leg power | RRF k | lexical w | {header} |")
+    print("|---:|---:|---:|---:|" + "---:|" * (len(SETS) * len(splits)))
+    grid = itertools.product(COVERAGE_POWERS, LEG_COVERAGE_POWERS, RRF_KS, LEXICAL_WEIGHTS)
+    for power, leg, rrf_k, lex_w in grid:
+        settings = {
+            "COVERAGE_POWER": power,
+            "LEG_COVERAGE_POWER": leg,
+            "RRF_K": rrf_k,
+            "LEXICAL_WEIGHT": lex_w,
+        }
         ranks: dict[str, int | None] = {}
         with fusion_settings(**settings):
             for name in corpora:
@@ -138,7 +145,7 @@ def main() -> None:
         for split in splits:
             scores = per_set(queries, ranks, split)
             cells.extend(f"{scores[s]:.3f}" if s in scores else "-" for s in SETS)
-        print(f"| {power} | {rrf_k} | {lex_w} | " + " | ".join(cells) + " |")
+        print(f"| {power} | {leg} | {rrf_k} | {lex_w} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

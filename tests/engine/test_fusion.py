@@ -60,8 +60,18 @@ def test_full_matches_fuse_exactly_as_rrf() -> None:
 
 
 def test_results_without_a_coverage_count_fully() -> None:
-    assert fusion.lexical_weight(_hit(1)) == fusion.LEXICAL_WEIGHT
-    assert fusion.lexical_weight(_hit(1, 0.5)) < fusion.LEXICAL_WEIGHT
+    full, half = fusion.lexical_weights([_hit(1), _hit(2, 0.5)])
+    assert full == fusion.LEXICAL_WEIGHT
+    assert half < fusion.LEXICAL_WEIGHT
+
+
+def test_a_lexical_ranking_whose_best_hit_is_weak_counts_less_as_a_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(fusion, "COVERAGE_POWER", 0.0)
+    monkeypatch.setattr(fusion, "LEG_COVERAGE_POWER", 1.0)
+    assert fusion.lexical_weights([_hit(1, 0.25), _hit(2, 0.1)]) == [0.25, 0.25]
+    assert fusion.lexical_weights([_hit(1, 1.0), _hit(2, 0.1)]) == [1.0, 1.0]
 
 
 # ------------------------------------------------------------------ through the Searcher
