@@ -18,7 +18,7 @@ import logging
 from pathlib import Path
 
 from eval.metrics import Span, first_hit_rank, score_ranks
-from eval.run_eval import K, load_queries, prepare_corpora
+from eval.run_eval import K, index_dir, load_queries, prepare_corpora
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def main() -> None:
     sets = {"plain": load_queries("behaviour"), "nodoc": load_queries("csn")}
     searchers, tune, held, cache = {}, {}, {}, {}
     for name, queries in sets.items():
-        searchers[name] = Searcher(work / f"data-{name}", embedder)
+        searchers[name] = Searcher(index_dir(work, name, "", embedder.model_id), embedder)
         tune[name] = [q for q in queries if q.split == "tune"]
         held[name] = [q for q in queries if q.split == "heldout"]
         cache[(name, "tune")] = _rankings(searchers[name], tune[name], roots[name].resolve())
