@@ -38,8 +38,10 @@ class ChunkTerms:
     """The FTS5 tokens of one chunk (symbol, path, body), for exact and prefix look-ups."""
 
     def __init__(self, symbol: str | None, rel_path: str, text: str) -> None:
-        tokens = {*document_tokens(symbol or "").split(), *document_tokens(rel_path).split()}
-        tokens.update(document_tokens(text).split())
+        # No token spans whitespace, so tokenising each distinct whitespace-separated piece
+        # once gives the same set at a fraction of the cost (code repeats its words).
+        pieces = " ".join({*text.split(), *(symbol or "").split(), rel_path})
+        tokens = set(document_tokens(pieces).split())
         self._tokens = tokens
         self._sorted = sorted(tokens)
 

@@ -248,10 +248,39 @@ class Searcher:
         return [(int(found_ids[i]), float(scores[i])) for i in top]
 
     def fuse(
-        self, lexical: list[SearchResult], semantic: list[SearchResult], *, limit: int = 20
+        self,
+        lexical: list[SearchResult],
+        semantic: list[SearchResult],
+        *,
+        limit: int = 20,
+        query: str | None = None,
     ) -> list[SearchResult]:
-        """Reciprocal-rank fusion, each lexical hit weighted by its query coverage."""
+        """Reciprocal-rank fusion, each lexical hit weighted by how much of ``query`` it holds.
+
+        Without ``query`` (or for hits that already carry a coverage) the hits count fully.
+        """
+        if query is not None:
+            lexical = self.with_coverage(query, lexical)
         return fusion.fuse(lexical, semantic, limit=limit)
+
+    def with_coverage(self, query: str, lexical: list[SearchResult]) -> list[SearchResult]:
+        """``lexical`` with each hit's query coverage (engine/query_coverage.py) filled in.
+
+        Done here rather than in ``lexical``: reading the chunks' words costs milliseconds
+        per page, which a lexical-only search (every keystroke) does not need to pay.
+        """
+        missing = [r.chunk_id for r in lexical if r.coverage is None]
+        if not missing:
+            return lexical
+        rows = self._store().chunk_rows(missing)
+        words = query_words(query)
+        out = []
+        for result in lexical:
+            row = rows.get(result.chunk_id)
+            if result.coverage is None and row is not None:
+                result = _replace(result, coverage=coverage(words, _chunk_terms(row)))
+            out.append(result)
+        return out
 
     # ---------------------------------------------------------------- one call
     def search(
@@ -283,7 +312,7 @@ class Searcher:
             # for, so nothing reads the index after this call returns.
             futures.wait([lexical_job])
             raise
-        return self.fuse(lexical_job.result(), semantic, limit=limit)
+        return self.fuse(lexical_job.result(), semantic, limit=limit, query=query)
 
     def _lexical_workers(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -299,16 +328,12 @@ class Searcher:
     ) -> list[SearchResult]:
         rows = self._store().chunk_rows([cid for cid, _ in hits])
         terms = query_terms(query)
-        words = query_words(query) if source == "lexical" else []
         out = []
         for cid, score in hits:
             row = rows.get(cid)
             if row is None:  # deleted between the ranking and this read
                 continue
-            result = _result(row, score, terms, source)
-            if source == "lexical":
-                result = _replace(result, coverage=coverage(words, _chunk_terms(row)))
-            out.append(result)
+            out.append(_result(row, score, terms, source))
         return out
 
 

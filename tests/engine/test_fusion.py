@@ -75,7 +75,7 @@ def test_a_lexical_ranking_whose_best_hit_is_weak_counts_less_as_a_whole(
 
 
 # ------------------------------------------------------------------ through the Searcher
-class _BilingualEmbedder(HashingEmbedder):
+class BilingualEmbedder(HashingEmbedder):
     """Embeds a Chinese query as its English meaning: the multilingual model's job, in small."""
 
     MEANINGS: ClassVar[dict[str, str]] = {
@@ -86,7 +86,7 @@ class _BilingualEmbedder(HashingEmbedder):
         return super().embed_queries([self.MEANINGS.get(t, t) for t in texts], task)
 
 
-def _corpus(root: Path) -> None:
+def write_zip_corpus(root: Path) -> None:
     root.mkdir()
     (root / "zipcheck.py").write_text(
         "def is_valid_archive(filename):\n"
@@ -106,8 +106,8 @@ def _corpus(root: Path) -> None:
 
 def test_a_chinese_query_finds_the_english_function_first(tmp_path: Path) -> None:
     root, data_dir = tmp_path / "code", tmp_path / "data"
-    _corpus(root)
-    embedder = _BilingualEmbedder()
+    write_zip_corpus(root)
+    embedder = BilingualEmbedder()
     pipeline = Pipeline(data_dir, embedder)
     try:
         pipeline.index([root])
@@ -116,7 +116,7 @@ def test_a_chinese_query_finds_the_english_function_first(tmp_path: Path) -> Non
     searcher = Searcher(data_dir, embedder)
     try:
         query = "判断文件是不是 zip 压缩包"
-        lexical = searcher.lexical(query, limit=50)
+        lexical = searcher.with_coverage(query, searcher.lexical(query, limit=50))
         semantic = searcher.semantic(searcher.embed_query(query), limit=50)
         assert Path(semantic[0].path).name == "zipcheck.py"  # the model got it right
         assert Path(lexical[0].path).name.startswith("packer")  # lexical matched noise
