@@ -71,7 +71,13 @@ def rankings(searcher: object, queries: list[Query], cache: Path) -> Rankings:
         semantic[q.id] = searcher.semantic(searcher.embed_query(q.query), limit=FETCH)
     if missing:
         cache.write_bytes(pickle.dumps(semantic))
-    return {q.id: (searcher.lexical(q.query, limit=FETCH), semantic[q.id]) for q in queries}
+    return {
+        q.id: (
+            searcher.with_coverage(q.query, searcher.lexical(q.query, limit=FETCH)),
+            semantic[q.id],
+        )
+        for q in queries
+    }
 
 
 def fused_ranks(queries: list[Query], ranked: Rankings, base: Path) -> dict[str, int | None]:
