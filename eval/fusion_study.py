@@ -25,6 +25,7 @@ from pathlib import Path
 
 from eval.metrics import Span, first_hit_rank, score_ranks
 from eval.run_eval import (
+    SUBSETS,
     K,
     Query,
     index_dir,
@@ -132,7 +133,10 @@ def main() -> None:
     sets = {
         "plain": behaviour,
         "nodoc": load_queries("csn"),
-        "xfiles": subset_queries(behaviour, xlang_target_files()),
+        **{
+            name: subset_queries(behaviour, xlang_target_files(splits))
+            for name, splits in SUBSETS.items()
+        },
     }
     corpora = [c for c in args.corpora.split(",") if c]
     queries: list[Query] = []

@@ -87,10 +87,16 @@ def prepare_corpora(work: Path, *, fresh: bool) -> dict[str, Path]:
     """
     digest = _corpus_digest()
     stamp = work / "corpus.sha256"
-    roots = {"plain": work / "corpus", "nodoc": work / "corpus-nodoc", "xfiles": work / "corpus-x"}
+    roots = {
+        "plain": work / "corpus",
+        "nodoc": work / "corpus-nodoc",
+        "xfiles": work / "corpus-x",
+        "xheld": work / "corpus-xheld",
+    }
     if not fresh and stamp.exists() and stamp.read_text().strip() == digest:
-        if not roots["xfiles"].exists():  # made by an older harness: add the subset only
-            _copy_xfiles(roots["xfiles"])
+        for name in SUBSETS:  # made by an older harness: add the subsets only
+            if not roots[name].exists():
+                _copy_subset(roots[name], SUBSETS[name])
         return roots
     for path in work.glob("*"):
         if path.name.startswith(("corpus", "data-")) and path.is_dir():
@@ -104,28 +110,39 @@ def prepare_corpora(work: Path, *, fresh: bool) -> dict[str, Path]:
             nodoc = work / "corpus-nodoc" / rel
             nodoc.parent.mkdir(parents=True, exist_ok=True)
             nodoc.write_text(strip_docstrings(path.read_text("utf-8")), encoding="utf-8")
-    _copy_xfiles(roots["xfiles"])
+    for name, splits in SUBSETS.items():
+        _copy_subset(roots[name], splits)
     work.mkdir(parents=True, exist_ok=True)
     stamp.write_text(digest + "\n")
     return roots
 
 
-def _copy_xfiles(root: Path) -> None:
-    for rel in sorted(xlang_target_files()):
+def _copy_subset(root: Path, splits: tuple[str, ...]) -> None:
+    for rel in sorted(xlang_target_files(splits)):
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(CORPUS_DIR / rel, target)
 
 
-def xlang_target_files() -> set[str]:
-    """The files the cross-language queries' answers are in: the small ``xfiles`` corpus.
+# Corpora made of the files that hold the cross-language answers (of these splits).
+SUBSETS = {"xfiles": ("tune", "heldout"), "xheld": ("heldout",)}
+
+
+def xlang_target_files(splits: tuple[str, ...] = ("tune", "heldout")) -> set[str]:
+    """The files the cross-language queries' answers are in: the small corpora of ``SUBSETS``.
 
     Indexing the whole corpus with multilingual-e5-small (about 370 tokens per CPU-second)
-    takes hours on a shared 2-core machine; these 22 files are half of it. Scores on them
-    are higher than on the whole corpus (fewer distractors) and are only compared with each
-    other: both models, all three modes, on the same files.
+    takes hours on a shared 2-core machine; the 22 files of ``xfiles`` are half of it, the 12
+    of ``xheld`` (held-out answers) a seventh. Scores on them are higher than on the whole
+    corpus (fewer distractors) and are only compared with each other: both models, all
+    three modes, on the same files.
     """
-    return {t.path for q in load_queries("behaviour") if q.set == "xlang" for t in q.targets}
+    return {
+        t.path
+        for q in load_queries("behaviour")
+        if q.set == "xlang" and q.split in splits
+        for t in q.targets
+    }
 
 
 def subset_queries(queries: list[Query], files: set[str]) -> list[Query]:
@@ -261,7 +278,7 @@ def main() -> None:
     parser.add_argument(
         "--corpora",
         default="plain,nodoc",
-        help="plain (behaviour/doc/xlang), nodoc (CSN), or alone: xfiles (xlang-target files)",
+        help="plain (behaviour/doc/xlang), nodoc (CSN), or alone: xfiles/xheld (see SUBSETS)",
     )
     parser.add_argument("--work", type=Path, default=Path(".eval-data"))
     parser.add_argument("--split", choices=("all", "tune", "heldout"), default="all")
@@ -305,10 +322,13 @@ def main() -> None:
     chosen_sets = {
         "plain": behaviour,
         "nodoc": csn,
-        "xfiles": subset_queries(behaviour, xlang_target_files()),
+        **{
+            name: subset_queries(behaviour, xlang_target_files(splits))
+            for name, splits in SUBSETS.items()
+        },
     }
-    if "xfiles" in corpora and len(corpora) > 1:
-        raise SystemExit("--corpora xfiles runs alone (its scores are not the whole corpus's)")
+    if set(corpora) & set(SUBSETS) and len(corpora) > 1:
+        raise SystemExit("--corpora xfiles/xheld runs alone (its scores are not the corpus's)")
     for name, queries in ((c, chosen_sets[c]) for c in corpora):
         root = roots[name]
         rankers: dict[str, Callable] = {}
@@ -326,8 +346,8 @@ def main() -> None:
 
     queries = [q for c in corpora for q in chosen_sets[c]]
     groups = group_queries(queries, args.split)
-    if corpora == ["xfiles"]:
-        groups = {f"{label} (xlang-target files only)": qs for label, qs in groups.items()}
+    if corpora[0] in SUBSETS:
+        groups = {f"{label} ({corpora[0]} files only)": qs for label, qs in groups.items()}
     text, rows = table(groups, all_ranks)
     print(text)
     if args.json_out:
