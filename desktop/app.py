@@ -68,16 +68,22 @@ def embedder_factory(settings: Settings) -> EmbedderFactory:
             return embedders.load_embedder(
                 server_url=settings.server_url,
                 server_model=settings.server_model,
+                server_prompts=settings.server_prompts,
                 api_key=settings.api_key or None,
                 dimensions=settings.dimensions,
             )
         model: str | None = {
-            "default": None,
+            "default": None,  # by hardware: Qwen3 with a GPU, e5-small without
             "offline": embedders.OFFLINE_DEFAULT,
+            "qwen3": embedders.DEFAULT_MODEL,
             "local": settings.model_path,
         }[settings.model]
         return embedders.load_embedder(
-            model, device=device, dimensions=settings.dimensions, on_notice=on_notice
+            model,
+            device=device,
+            dimensions=settings.dimensions,
+            on_notice=on_notice,
+            hf_endpoint=settings.hf_endpoint or None,
         )
 
     return make
@@ -392,7 +398,11 @@ class KenningApp(QObject):
         self.health.raise_()
 
     def show_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self.window, serve_token=serve_token)
+        from desktop.index_time_estimate import default_estimator
+
+        dialog = SettingsDialog(
+            self.settings, self.window, serve_token=serve_token, estimator=default_estimator
+        )
         if dialog.exec() and dialog.result_settings() is not None:
             self.apply_settings(dialog.result_settings())  # type: ignore[arg-type]
 

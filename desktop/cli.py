@@ -51,12 +51,18 @@ def embedder_from(
     ``lazy``: a local model is loaded only when something needs embedding.
     """
     from engine.embedders import load_embedder
+    from engine.prompt_profiles import split_recorded_model
 
     api_key = args.api_key or os.environ.get("KENNING_API_KEY")
     if args.server_url:
+        # An index built with a chosen prompt profile records it beside the served name.
+        served, recorded_prompts = split_recorded_model(
+            args.server_model or args.model or default_model or ""
+        )
         return load_embedder(
             server_url=args.server_url,
-            server_model=args.server_model or args.model or default_model,
+            server_model=served or None,
+            server_prompts=getattr(args, "server_prompts", None) or recorded_prompts,
             api_key=api_key,
             dimensions=args.dimensions,
             on_notice=_notice,
@@ -68,6 +74,7 @@ def embedder_from(
         on_notice=_notice,
         on_progress=on_progress,
         lazy=lazy,
+        hf_endpoint=getattr(args, "hf_endpoint", None),
     )
 
 
@@ -279,7 +286,7 @@ def cmd_model_download(args: argparse.Namespace) -> int:
 
     name = args.name or DEFAULT_MODEL
     started = time.monotonic()
-    path = download_model(name, on_progress=None)
+    path = download_model(name, on_progress=None, endpoint=args.hf_endpoint)
     print(f"{name} is ready at {path} ({time.monotonic() - started:.0f} s)")
     return 0
 
@@ -322,6 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
     model_sub = p.add_subparsers(dest="model_command", metavar="ACTION", required=True)
     d = model_sub.add_parser("download", help="download a model (default Qwen3-Embedding-0.6B)")
     d.add_argument("name", nargs="?", help="Hugging Face model id")
+    d.add_argument(
+        "--hf-endpoint",
+        default=None,
+        metavar="URL",
+        help="Hugging Face mirror, e.g. https://hf-mirror.com (default: $HF_ENDPOINT)",
+    )
     d.set_defaults(func=cmd_model_download)
 
     _register_optional(sub)

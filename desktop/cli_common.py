@@ -24,8 +24,9 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         default=None,
-        help="embedding model: Hugging Face id or local folder "
-        "(default: the index's model, else Qwen/Qwen3-Embedding-0.6B)",
+        help="embedding model: a Hugging Face id, a local folder, e5-small (bundled, "
+        "multilingual, CPU), minilm (bundled, English), qwen3, or offline (= e5-small) "
+        "(default: the index's model, else Qwen3-Embedding-0.6B with a GPU, e5-small without)",
     )
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or mps (default: auto)")
     parser.add_argument(
@@ -37,6 +38,21 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         help="embed through an OpenAI-compatible server, e.g. http://127.0.0.1:30000/v1",
     )
     parser.add_argument("--server-model", default=None, help="model name on that server")
+    parser.add_argument(
+        "--server-prompts",
+        default=None,
+        choices=("auto", "qwen3", "e5", "input-type", "none"),
+        help="how queries and documents are marked for the server's model: qwen3 "
+        "(instruction), e5 (query:/passage:), input-type (the server marks them from "
+        "input_type), none (default: auto, from the model name)",
+    )
+    parser.add_argument(
+        "--hf-endpoint",
+        default=None,
+        metavar="URL",
+        help="Hugging Face mirror for model downloads, e.g. https://hf-mirror.com "
+        "(default: $HF_ENDPOINT, else huggingface.co)",
+    )
     parser.add_argument(
         "--api-key",
         default=None,

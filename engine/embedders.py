@@ -46,6 +46,7 @@ def load_embedder(
     on_progress: ProgressCallback | None = None,
     lazy: bool = False,
     devices: tuple[str, ...] | None = None,
+    hf_endpoint: str | None = None,
 ) -> Embedder:
     """Build the embedder the user asked for.
 
@@ -58,7 +59,8 @@ def load_embedder(
     server instead, ``server_model`` names it there and ``server_prompts`` overrides the
     prompt profile detected from its name (``engine.prompt_profiles``).
     ``on_progress(done_bytes, total_bytes)`` follows a download; without it the download draws
-    a bar on stderr. With ``lazy`` a local model is loaded on its first use, so a run with
+    a bar on stderr; ``hf_endpoint`` is a Hugging Face mirror to download from (default:
+    ``$HF_ENDPOINT``). With ``lazy`` a local model is loaded on its first use, so a run with
     nothing to embed does not pay for it. Raises ``KenningError`` with a one-line message on
     failure.
     """
@@ -72,6 +74,7 @@ def load_embedder(
             server_model or model or DEFAULT_MODEL,
             api_key=api_key or os.environ.get(API_KEY_ENV) or None,
             dimensions=dimensions,
+            prompts=server_prompts,
         )
         # Servers are known to differ on Qwen3 pooling and padding, and on who adds the
         # prompts: compare fixed texts with the same model run here (when it is on disk) and
@@ -90,10 +93,10 @@ def load_embedder(
         name = OFFLINE_DEFAULT
     if is_e5_name(name):
         return _load_e5(device, dimensions, notice) or _load_local(
-            OFFLINE_MODEL_ID, device, None, notice, on_progress, lazy
+            OFFLINE_MODEL_ID, device, None, notice, on_progress, lazy, hf_endpoint
         )
 
-    resolved = resolve_model(name, on_progress=on_progress)
+    resolved = resolve_model(name, on_progress=on_progress, endpoint=hf_endpoint)
     if resolved.fell_back:
         # The default was not to be had: the best offline model that runs here stands in.
         from engine.e5_embedder import e5_unavailable_reason
@@ -141,8 +144,9 @@ def _load_local(
     notice: Callable[[str], None],
     on_progress: ProgressCallback | None,
     lazy: bool,
+    hf_endpoint: str | None,
 ) -> Embedder:
-    resolved = resolve_model(name, on_progress=on_progress)
+    resolved = resolve_model(name, on_progress=on_progress, endpoint=hf_endpoint)
     if resolved.notice:
         notice(resolved.notice)
     return _build_local(resolved, device, dimensions, lazy)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.model_config import ModelConfig, read_model_config
+from engine.prompt_profiles import profile_for_folder
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,6 +42,7 @@ class LazyLocalEmbedder:
         self._device = device
         self._dimensions = dimensions
         self._config: ModelConfig = read_model_config(self._model_dir)
+        self._profile = profile_for_folder(self._config, model_id)
         self._lock = threading.Lock()
         self._model: LocalEmbedder | None = None
         # Set while the model is not loaded: what max_tokens answers until then.
@@ -79,7 +81,11 @@ class LazyLocalEmbedder:
 
     @property
     def instruction_aware(self) -> bool:
-        return self._config.instruction_aware
+        return self._profile.instruction_aware
+
+    @property
+    def prompt_profile(self) -> str:
+        return self._profile.name
 
     # -- these need the model -----------------------------------------------------------
 
@@ -137,4 +143,3 @@ class LazyLocalEmbedder:
             self._config.max_position_embeddings,
             int(tokenizer_limit) if tokenizer_limit is not None else None,
         )
-

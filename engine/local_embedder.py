@@ -5,8 +5,8 @@ same pooling, same prompts) without that library's per-call overhead: inputs are
 once in one batched call, sorted by length and cut into batches bounded by padded tokens.
 
 Qwen3-Embedding specifics: last-token pooling over left-padded batches, EOS appended by the
-tokenizer, queries prefixed with ``Instruct: {task}\\nQuery:`` (one task for code search, one
-for prose), documents embedded as they are, optional Matryoshka truncation.
+tokenizer, optional Matryoshka truncation. How queries and documents are marked (Qwen3's
+instruction, e5's prefixes, a folder's own prompts) is ``engine.prompt_profiles``'s.
 
 torch and transformers are imported when an embedder is built, never at module import, so
 the window and the CLI start at once.
@@ -25,6 +25,9 @@ import numpy as np
 
 from engine.errors import KenningError
 from engine.model_config import ModelConfig, read_model_config
+from engine.prompt_profiles import QUERY_TASKS as QUERY_TASKS  # re-exported for callers
+from engine.prompt_profiles import QUERY_TEMPLATE as QUERY_TEMPLATE
+from engine.prompt_profiles import PromptProfile, profile_for_folder
 from engine.token_batches import pad_batch, plan_batches
 from engine.types import QueryTask
 
@@ -32,15 +35,6 @@ if TYPE_CHECKING:
     import torch
 
 logger = logging.getLogger(__name__)
-
-# Task descriptions for instruction-aware models (Qwen3-Embedding). The query becomes
-# QUERY_TEMPLATE.format(task=QUERY_TASKS[task]) + query. Worded like the tasks Qwen3-Embedding
-# was evaluated with (a one-sentence "Given ..., retrieve ..."); tune them against the eval set.
-QUERY_TASKS: dict[str, str] = {
-    "code": "Given a code search query, retrieve code snippets that implement or answer the query",
-    "text": "Given a search query, retrieve document passages that answer the query",
-}
-QUERY_TEMPLATE = "Instruct: {task}\nQuery:"
 
 # Padded tokens per forward pass. On CPU, beyond a few thousand tokens a bigger batch only
 # costs memory; on a GPU a large batch keeps the device busy.
@@ -73,6 +67,7 @@ class LocalEmbedder:
     ) -> None:
         self._config: ModelConfig = read_model_config(Path(model_dir))
         self._model_id = model_id
+        self._profile: PromptProfile = profile_for_folder(self._config, model_id)
         if self._config.pooled_dim is not None:
             # Fail on a bad dimension before spending seconds on the weights.
             check_dimensions(dimensions, self._config.pooled_dim)
@@ -132,7 +127,12 @@ class LocalEmbedder:
 
     @property
     def instruction_aware(self) -> bool:
-        return self._config.instruction_aware
+        return self._profile.instruction_aware
+
+    @property
+    def prompt_profile(self) -> str:
+        """The family's way of marking queries and documents (``engine.prompt_profiles``)."""
+        return self._profile.name
 
     @property
     def device(self) -> str:
@@ -148,11 +148,11 @@ class LocalEmbedder:
 
         Not capped at ``max_tokens``: chunkers use it to check that a chunk fits.
         """
-        prompt = self._config.document_prompt
+        prompt = self._profile.document_prefix()
         return [len(ids) for ids in self._token_ids([prompt + t for t in texts])]
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        prompt = self._config.document_prompt
+        prompt = self._profile.document_prefix()
         return self._embed([prompt + t for t in texts], prompt)
 
     def embed_queries(self, texts: list[str], task: QueryTask = "code") -> np.ndarray:
@@ -163,11 +163,7 @@ class LocalEmbedder:
 
     def query_prefix(self, task: QueryTask = "code") -> str:
         """What goes in front of a query: the task instruction, or the folder's query prompt."""
-        if task not in QUERY_TASKS:
-            raise KenningError(f"Unknown query task {task!r}; use one of: {', '.join(QUERY_TASKS)}")
-        if self.instruction_aware:
-            return QUERY_TEMPLATE.format(task=QUERY_TASKS[task])
-        return self._config.query_prompt
+        return self._profile.query_prefix(task)
 
     @property
     def dtype(self) -> str:

@@ -31,6 +31,7 @@ OFFLINE_ALIASES = frozenset({"offline", "minilm", OFFLINE_MODEL_ID.lower()})
 # Short names for the GPU default, so Qwen3 on a CPU is one flag away (`--model qwen3`).
 QWEN3_ALIASES = frozenset({"qwen3", "qwen3-embedding", "qwen3-embedding-0.6b"})
 
+HF_ENDPOINT_ENV = "HF_ENDPOINT"  # huggingface_hub's own variable for a mirror
 # Short network timeouts: a dead network should fall back in seconds, not minutes.
 METADATA_TIMEOUT_S = 10.0
 PROGRESS_POLL_S = 0.5
@@ -74,11 +75,13 @@ def resolve_model(
     *,
     on_progress: ProgressCallback | None = None,
     allow_download: bool = True,
+    endpoint: str | None = None,
 ) -> ResolvedModel:
     """Find ``name`` (default: ``DEFAULT_MODEL``) on disk, downloading it when allowed.
 
     ``name`` is a local folder, a Hugging Face id, or ``"offline"`` / ``"minilm"`` for the
-    bundled model. Raises ``KenningError`` for anything but the default that cannot be had.
+    bundled model. ``endpoint`` is a Hugging Face mirror (default: ``$HF_ENDPOINT``, else
+    huggingface.co). Raises ``KenningError`` for anything but the default that cannot be had.
     """
     name = canonical_name(name)
     if name.lower() in OFFLINE_ALIASES:
@@ -99,7 +102,7 @@ def resolve_model(
         reason = "not downloaded and Hugging Face downloads are off (HF_HUB_OFFLINE)"
     else:
         try:
-            return ResolvedModel(_download(name, on_progress), name)
+            return ResolvedModel(_download(name, on_progress, hub_endpoint(endpoint)), name)
         except _DownloadFailed as err:
             reason = f"not downloaded and {err}"
 
@@ -126,7 +129,12 @@ def canonical_name(name: str | None) -> str:
     return name
 
 
-def download_model(name: str | None = None, on_progress: ProgressCallback | None = None) -> Path:
+def download_model(
+    name: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    *,
+    endpoint: str | None = None,
+) -> Path:
     """Fetch ``name`` (default: ``DEFAULT_MODEL``) into the Hugging Face cache; return its folder.
 
     For ``kenning model download``: never falls back, raises ``KenningError`` with the reason.
@@ -148,9 +156,33 @@ def download_model(name: str | None = None, on_progress: ProgressCallback | None
             f"Cannot download {name}: Hugging Face downloads are off (HF_HUB_OFFLINE is set)"
         )
     try:
-        return _download(name, on_progress)
+        return _download(name, on_progress, hub_endpoint(endpoint))
     except _DownloadFailed as err:
         raise KenningError(f"Cannot download {name}: {err}") from err
+
+
+def hub_endpoint(endpoint: str | None = None) -> str | None:
+    """The mirror to download from: ``endpoint``, else ``$HF_ENDPOINT``; None for the hub.
+
+    Raises ``KenningError`` for something that is not an http(s) URL.
+    """
+    url = (endpoint or os.environ.get(HF_ENDPOINT_ENV) or "").strip().rstrip("/")
+    if not url:
+        return None
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise KenningError(
+            f"the Hugging Face mirror {url!r} is not an http(s) URL; "
+            "use something like https://hf-mirror.com"
+        )
+    return url
+
+
+def _where(endpoint: str | None) -> str:
+    return "Hugging Face" if endpoint is None else f"the mirror {_hub_name(endpoint)}"
+
+
+def _hub_name(endpoint: str | None) -> str:
+    return endpoint.split("://", 1)[-1] if endpoint else "huggingface.co"
 
 
 def hf_cache_dir() -> Path:
@@ -237,8 +269,13 @@ class _DownloadFailed(Exception):
     """A download that could not complete; the message is one line for the user."""
 
 
-def _download(repo_id: str, on_progress: ProgressCallback | None) -> Path:
-    """Download ``repo_id``'s main revision into the HF cache, reporting bytes as they land."""
+def _download(
+    repo_id: str, on_progress: ProgressCallback | None, endpoint: str | None = None
+) -> Path:
+    """Download ``repo_id``'s main revision into the HF cache, reporting bytes as they land.
+
+    ``endpoint`` is a mirror's URL (None: the hub); huggingface_hub talks to it the same way.
+    """
     from huggingface_hub import HfApi, snapshot_download
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
     from huggingface_hub.utils import (
@@ -247,17 +284,23 @@ def _download(repo_id: str, on_progress: ProgressCallback | None) -> Path:
         enable_progress_bars,
     )
 
+    hub = _hub_name(endpoint)
     try:
-        info = HfApi().model_info(repo_id, files_metadata=True, timeout=METADATA_TIMEOUT_S)
+        info = HfApi(endpoint=endpoint).model_info(
+            repo_id, files_metadata=True, timeout=METADATA_TIMEOUT_S
+        )
     except GatedRepoError as err:
         raise KenningError(
             f"Model {repo_id} is gated: accept its licence on huggingface.co and log in "
             "with `hf auth login`"
         ) from err
     except RepositoryNotFoundError as err:
-        raise KenningError(f"Model {repo_id} was not found on Hugging Face") from err
+        raise KenningError(f"Model {repo_id} was not found on {_where(endpoint)}") from err
     except Exception as err:  # network stacks raise many types; all mean "cannot reach it"
-        raise _DownloadFailed(f"huggingface.co could not be reached ({_one_line(err)})") from err
+        if getattr(getattr(err, "response", None), "status_code", None) == 404:
+            # Mirrors answer a plain 404 where the hub says RepoNotFound.
+            raise KenningError(f"Model {repo_id} was not found on {_where(endpoint)}") from err
+        raise _DownloadFailed(f"{hub} could not be reached ({_one_line(err)})") from err
 
     sizes = {s.rfilename: int(s.size or 0) for s in info.siblings or ()}
     wanted = files_to_fetch(sizes)
@@ -277,6 +320,7 @@ def _download(repo_id: str, on_progress: ProgressCallback | None) -> Path:
                 allow_patterns=wanted,
                 cache_dir=str(hf_cache_dir()),
                 etag_timeout=METADATA_TIMEOUT_S,
+                endpoint=endpoint,
             )
             while True:
                 try:

@@ -6,9 +6,13 @@ inputs" answer halves the batch for the rest of the session), retries what is wo
 (connection errors, 429, 5xx) with exponential backoff and jitter, honouring ``Retry-After``,
 and turns everything else into one-line :class:`~engine.errors.EmbeddingServerError`\\ s.
 
-The servers embed exactly the text they are sent, so Qwen3-Embedding's query instruction is
-added here, as the model card asks OpenAI-API users to do. Vectors come back re-ordered by
-their ``index`` and L2-normalised, like :class:`~engine.local_embedder.LocalEmbedder`'s.
+Most servers embed exactly the text they are sent, so the model family's marks (Qwen3's query
+instruction, e5's ``query: ``/``passage: ``, a folder's prompts) are added here, as the model
+cards ask OpenAI-API users to do; servers that mark text themselves get the bare text and an
+``input_type`` instead. Which applies is the prompt profile (``engine.prompt_profiles``):
+detected from the served model's name, or chosen with ``prompts`` (``--server-prompts``).
+Vectors come back re-ordered by their ``index`` and L2-normalised, like
+:class:`~engine.local_embedder.LocalEmbedder`'s.
 
 Token counts: an OpenAI-compatible server has no tokenize endpoint, so ``count_tokens`` uses
 the model's own tokenizer when the same model is on disk (a local folder or the Hugging Face
@@ -38,7 +42,16 @@ import httpx
 import numpy as np
 
 from engine.errors import EmbeddingServerError, KenningError
-from engine.local_embedder import QUERY_TASKS, QUERY_TEMPLATE
+from engine.prompt_profiles import (
+    NONE,
+    QWEN3,
+    PromptProfile,
+    looks_like_e5,
+    named_profile,
+    profile_for_served_model,
+    sentence_transformers_profile,
+    with_chosen_profile,
+)
 from engine.types import QueryTask
 
 log = logging.getLogger(__name__)
@@ -56,7 +69,6 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_BACKOFF_S = 30.0
 MAX_RETRY_AFTER_S = 120.0
 
-_QWEN3_EMBEDDING = re.compile(r"qwen3[-_ ]?embedding", re.IGNORECASE)
 # How servers word "your batch is too big" when they do not answer 413 (vLLM, infinity's
 # pydantic validation, OpenAI's own API).
 _BATCH_TOO_LARGE = re.compile(
@@ -67,7 +79,7 @@ _BATCH_TOO_LARGE = re.compile(
 
 def looks_like_qwen3_embedding(model: str) -> bool:
     """True for the names Qwen3-Embedding is served under (``Qwen/Qwen3-Embedding-0.6B``...)."""
-    return bool(_QWEN3_EMBEDDING.search(model))
+    return profile_for_served_model(model) is QWEN3
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +112,11 @@ class RemoteEmbedder:
 
     ``local_model_dir`` names the served model's folder on this machine (its tokenizer counts
     tokens exactly); by default it is looked up with ``resolve_model(allow_download=False)``
-    unless ``find_local_model`` is false. ``sleep`` and ``transport`` are seams for tests.
+    unless ``find_local_model`` is false. ``prompts`` names the prompt profile (``qwen3``,
+    ``e5``, ``input-type``, ``none``; ``None`` or ``auto``: detected from the model's name,
+    else its local folder). A chosen profile other than the detected one is part of
+    ``model_id``, so an index records it and never mixes vectors made with another.
+    ``sleep`` and ``transport`` are seams for tests.
     """
 
     def __init__(
@@ -115,7 +131,7 @@ class RemoteEmbedder:
         max_retries: int = 4,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         max_tokens: int | None = None,
-        instruction_aware: bool | None = None,
+        prompts: str | None = None,
         local_model_dir: Path | None = None,
         find_local_model: bool = True,
         backoff_s: float = 0.5,
@@ -140,9 +156,9 @@ class RemoteEmbedder:
         self._max_request_bytes = max_request_bytes
         self._explicit_max_tokens = max_tokens
         # None: decided at first use, from the name or else the local copy's config.
-        self._instruction_aware = instruction_aware
-        if instruction_aware is None and looks_like_qwen3_embedding(model):
-            self._instruction_aware = True
+        chosen = (prompts or "auto").strip().lower()
+        self._chosen_profile = None if chosen == "auto" else named_profile(chosen)
+        self._profile: PromptProfile | None = None
         self._local_model_dir = local_model_dir
         self._find_local_model = find_local_model
         self._backoff_s = backoff_s
@@ -163,6 +179,7 @@ class RemoteEmbedder:
         self._twin: _LocalTwin | None = None
         self._twin_looked_up = False
         self._twin_lock = threading.Lock()
+        self._e5_tokens: Any = None  # None: not looked for; False: not available
         self._served_limit: int | None = None
         self._served_limit_looked_up = False
 
@@ -170,7 +187,26 @@ class RemoteEmbedder:
 
     @property
     def model_id(self) -> str:
+        """The served name; with a prompt profile other than its own, that profile too."""
+        chosen = self._chosen_profile
+        if chosen is None or chosen == self._detected_profile():
+            return self._model
+        return with_chosen_profile(self._model, chosen.name)
+
+    @property
+    def served_model(self) -> str:
+        """The name the server knows the model by (sent in every request)."""
         return self._model
+
+    @property
+    def prompt_profile(self) -> str:
+        return self.profile.name
+
+    @property
+    def profile(self) -> PromptProfile:
+        if self._profile is None:
+            self._profile = self._chosen_profile or self._detected_profile()
+        return self._profile
 
     @property
     def dim(self) -> int:
@@ -195,10 +231,7 @@ class RemoteEmbedder:
 
     @property
     def instruction_aware(self) -> bool:
-        if self._instruction_aware is None:
-            twin = self._local_twin()
-            self._instruction_aware = twin is not None and twin.is_qwen3
-        return self._instruction_aware
+        return self.profile.instruction_aware
 
     @property
     def device(self) -> str:
@@ -208,18 +241,34 @@ class RemoteEmbedder:
         """The model's token counts when its tokenizer is on disk, else an over-estimate."""
         twin = self._local_twin()
         if twin is None:
+            counter = self._e5_counter()
+            if counter is not None:
+                return counter.count_tokens(texts)
             return [estimate_tokens(t) for t in texts]
-        encodings = twin.tokenizer.encode_batch([twin.document_prompt + t for t in texts])
+        prompt = self.profile.document_prefix()
+        encodings = twin.tokenizer.encode_batch([prompt + t for t in texts])
         return [len(e.ids) for e in encodings]
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        twin = self._local_twin()
-        prompt = twin.document_prompt if twin is not None else ""
+        profile = self.profile
+        if profile.server_marks:
+            return self._embed(list(texts), input_type="passage")
+        prompt = profile.document_prefix()
         return self._embed([prompt + t for t in texts])
 
     def embed_queries(self, texts: list[str], task: QueryTask = "code") -> np.ndarray:
+        if self.profile.server_marks:
+            self.profile.query_prefix(task)  # still refuses an unknown task
+            return self._embed(list(texts), input_type="query")
         prefix = self.query_prefix(task)
         return self._embed([prefix + t for t in texts])
+
+    def embed_marked(self, texts: list[str], input_type: str | None) -> np.ndarray:
+        """Embed ``texts`` exactly as given, with ``input_type`` in the request when set.
+
+        For the connect-time prompt check: it learns whether the server marks text itself.
+        """
+        return self._embed(list(texts), input_type=input_type)
 
     # -- extras --------------------------------------------------------------------------
 
@@ -232,13 +281,8 @@ class RemoteEmbedder:
         return self._endpoint
 
     def query_prefix(self, task: QueryTask = "code") -> str:
-        """Qwen3's ``Instruct: {task}\\nQuery:``, or the local folder's query prompt, or none."""
-        if task not in QUERY_TASKS:
-            raise KenningError(f"Unknown query task {task!r}; use one of: {', '.join(QUERY_TASKS)}")
-        if self.instruction_aware:
-            return QUERY_TEMPLATE.format(task=QUERY_TASKS[task])
-        twin = self._local_twin()
-        return twin.query_prompt if twin is not None else ""
+        """What Kenning puts in front of a query (nothing when the server marks it)."""
+        return self.profile.query_prefix(task)
 
     def close(self) -> None:
         self._client.close()
@@ -254,12 +298,12 @@ class RemoteEmbedder:
 
     # -- batching ------------------------------------------------------------------------
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
+    def _embed(self, texts: list[str], input_type: str | None = None) -> np.ndarray:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
         out: list[np.ndarray] = []
         for batch in self._plan(texts):
-            out.extend(self._request_splitting(batch))
+            out.extend(self._request_splitting(batch, input_type))
         matrix = np.stack(out).astype(np.float32, copy=False)
         with self._dim_lock:
             if self._dim is None:
@@ -285,9 +329,9 @@ class RemoteEmbedder:
             batches.append(current)
         return batches
 
-    def _request_splitting(self, texts: list[str]) -> list[np.ndarray]:
+    def _request_splitting(self, texts: list[str], input_type: str | None) -> list[np.ndarray]:
         try:
-            return self._request(texts)
+            return self._request(texts, input_type)
         except _BatchTooLarge as exc:
             if len(texts) == 1:
                 raise EmbeddingServerError(
@@ -309,18 +353,20 @@ class RemoteEmbedder:
         start = 0
         while start < len(texts):
             step = self._batch_limit
-            out.extend(self._request_splitting(texts[start : start + step]))
+            out.extend(self._request_splitting(texts[start : start + step], input_type))
             start += step
         return out
 
     # -- one request, with retries ---------------------------------------------------------
 
-    def _request(self, texts: list[str]) -> list[np.ndarray]:
+    def _request(self, texts: list[str], input_type: str | None = None) -> list[np.ndarray]:
         payload: dict[str, object] = {
             "model": self._model,
             "input": texts,
             "encoding_format": "float",
         }
+        if input_type is not None:
+            payload["input_type"] = input_type
         if self._dimensions is not None:
             payload["dimensions"] = self._dimensions
         attempts = self._max_retries + 1
@@ -472,6 +518,29 @@ class RemoteEmbedder:
             return self._served_limit
 
     # -- the same model on this machine ----------------------------------------------------
+
+    def _detected_profile(self) -> PromptProfile:
+        """The profile the served name implies, else the local copy's, else none."""
+        by_name = profile_for_served_model(self._model)
+        if by_name is not None:
+            return by_name
+        twin = self._local_twin()
+        if twin is None:
+            return NONE
+        if twin.is_qwen3:
+            return QWEN3
+        return sentence_transformers_profile(twin.query_prompt, twin.document_prompt)
+
+    def _e5_counter(self) -> Any:
+        """The bundled e5 (same XLM-R tokenizer, same prefixes) to count e5 tokens exactly."""
+        if self.profile.name not in ("e5", "input-type") or not looks_like_e5(self._model):
+            return None
+        with self._twin_lock:
+            if self._e5_tokens is None:
+                from engine.e5_embedder import E5Embedder, e5_unavailable_reason
+
+                self._e5_tokens = E5Embedder() if e5_unavailable_reason() is None else False
+            return self._e5_tokens or None
 
     def _local_twin(self) -> _LocalTwin | None:
         with self._twin_lock:

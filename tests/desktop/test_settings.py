@@ -73,6 +73,8 @@ def test_unknown_key_is_named(tmp_path):
         ({"folders": ["relative/dir"]}, "absolute paths"),
         ({"search_mode": "fuzzy"}, "search_mode"),
         ({"version": 7}, "version 7"),
+        ({"server_prompts": "e6"}, "server_prompts must be one of"),
+        ({"hf_endpoint": "hf-mirror.com"}, "hf_endpoint must be an http(s) URL"),
     ],
 )
 def test_invalid_values_are_rejected_with_a_clear_message(tmp_path, data, fragment):
@@ -108,3 +110,10 @@ def test_broken_file_is_set_aside_not_overwritten(tmp_path):
     assert backup is not None and backup.read_text() == '{"colour": "blue"}'
     assert not path.exists()
     assert set_aside_broken(path) is None
+
+
+def test_server_prompt_choices_match_the_engines():
+    from desktop.settings import SERVER_PROMPT_CHOICES
+    from engine.prompt_profiles import SERVER_PROFILE_CHOICES
+
+    assert SERVER_PROMPT_CHOICES == SERVER_PROFILE_CHOICES

@@ -65,3 +65,40 @@ def test_folder_or_editor_changes_do_not_restart_the_service(tmp_path):
     assert not needs_service_restart(old, dataclasses.replace(old, folders=[], editor="kate"))
     assert needs_service_restart(old, dataclasses.replace(old, excludes=["*.tmp"]))
     assert needs_service_restart(old, dataclasses.replace(old, device="cpu"))
+
+
+def test_model_tab_shows_first_index_times_and_the_new_fields(qtbot, tmp_path):
+    seen: list[list[str]] = []
+
+    def estimator(folders):
+        seen.append(list(folders))
+        return {"e5-small": "about 20 min on this CPU", "qwen3": "about 3 h on this CPU"}
+
+    start = Settings(folders=[str(tmp_path)])
+    dialog = SettingsDialog(start, estimator=estimator, gpu=False)
+    qtbot.addWidget(dialog)
+    label = dialog.model_estimates["qwen3"]
+    qtbot.waitUntil(lambda: "3 h" in label.text(), timeout=10000)
+    assert label.text() == "First index of the folders: about 3 h on this CPU"
+    assert dialog.model_estimates["default"].text().endswith("about 20 min on this CPU")
+    assert "multilingual-e5-small" in dialog.model_buttons["default"].text()
+    assert seen == [[str(tmp_path)]]
+    dialog.model_buttons["server"].setChecked(True)
+    dialog.server_url.setText("http://127.0.0.1:8000/v1")
+    dialog.server_model.setText("multilingual-e5-small-q4")
+    dialog.server_prompts.setCurrentIndex(dialog.server_prompts.findData("input-type"))
+    dialog.hf_endpoint.setText("https://hf-mirror.com")
+    dialog.accept()
+    result = dialog.result_settings()
+    assert (result.server_prompts, result.hf_endpoint) == ("input-type", "https://hf-mirror.com")
+    assert needs_service_restart(start, result)
+
+
+def test_a_bad_mirror_url_is_refused_in_the_dialog(qtbot, tmp_path):
+    dialog = SettingsDialog(Settings(folders=[str(tmp_path)]))
+    qtbot.addWidget(dialog)
+    assert dialog.model_estimates == {}  # no estimator: nothing is started
+    dialog.hf_endpoint.setText("hf-mirror.com")
+    dialog.accept()
+    assert dialog.result_settings() is None
+    assert "hf_endpoint" in dialog.error_label.text()

