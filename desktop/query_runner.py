@@ -41,7 +41,12 @@ class TwoPhaseSearcher(Protocol):
     ) -> list[SearchResult]: ...
 
     def fuse(
-        self, lexical: list[SearchResult], semantic: list[SearchResult], *, limit: int = ...
+        self,
+        lexical: list[SearchResult],
+        semantic: list[SearchResult],
+        *,
+        limit: int = ...,
+        query: str | None = ...,
     ) -> list[SearchResult]: ...
 
     def close(self) -> None: ...
@@ -201,7 +206,7 @@ class QueryRunner(QObject):
             return
         results = semantic
         if request.mode == "hybrid":
-            results = searcher.fuse(self._lexical, semantic, limit=self.limit)
+            results = searcher.fuse(self._lexical, semantic, limit=self.limit, query=request.text)
         self.results_ready.emit(QueryOutcome(gen, request, results, True))
 
     def _cancel_pending(self) -> None:

@@ -21,21 +21,19 @@ from pathlib import Path
 
 import numpy as np
 
+from engine import fusion
 from engine.errors import KenningError, ModelMismatchError
 from engine.index_files import FixedVectors, VectorSource, load_or_build_vectors
 from engine.lexical_ranking import rank_clauses
 from engine.lexical_tokens import query_clauses, query_terms
 from engine.query_checks import check_query, folder_in_index
+from engine.query_coverage import ChunkTerms, coverage, query_words
 from engine.store import DB_NAME, ChunkRow, Store
 from engine.types import Embedder, SearchFilters, SearchMode, SearchResult
 from engine.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
 
-RRF_K = 60
-# Reciprocal-rank fusion weights; tuned on the eval's tuning split (docs/EVAL.md).
-LEXICAL_WEIGHT = 1.0
-SEMANTIC_WEIGHT = 1.0
 # With filters, a subset this small is searched exactly (stored vectors + numpy), which is
 # both faster and more accurate than asking hnswlib to skip most of its graph.
 EXACT_SEARCH_MAX = 20_000
@@ -296,27 +294,39 @@ class Searcher:
         return [(int(found_ids[i]), float(scores[i])) for i in top]
 
     def fuse(
-        self, lexical: list[SearchResult], semantic: list[SearchResult], *, limit: int = 20
+        self,
+        lexical: list[SearchResult],
+        semantic: list[SearchResult],
+        *,
+        limit: int = 20,
+        query: str | None = None,
     ) -> list[SearchResult]:
-        """Reciprocal-rank fusion of the two rankings."""
-        scores: dict[int, float] = {}
-        best: dict[int, SearchResult] = {}
-        sources: dict[int, set[str]] = {}
-        for weight, ranking, name in (
-            (LEXICAL_WEIGHT, lexical, "lexical"),
-            (SEMANTIC_WEIGHT, semantic, "semantic"),
-        ):
-            for rank, result in enumerate(ranking):
-                scores[result.chunk_id] = scores.get(result.chunk_id, 0.0) + weight / (
-                    RRF_K + rank + 1
-                )
-                best.setdefault(result.chunk_id, result)
-                sources.setdefault(result.chunk_id, set()).add(name)
-        order = sorted(scores, key=lambda cid: -scores[cid])[:limit]
-        return [
-            _replace(best[cid], score=scores[cid], sources=tuple(sorted(sources[cid])))
-            for cid in order
-        ]
+        """Reciprocal-rank fusion, each lexical hit weighted by how much of ``query`` it holds.
+
+        Without ``query`` (or for hits that already carry a coverage) the hits count fully.
+        """
+        if query is not None:
+            lexical = self.with_coverage(query, lexical)
+        return fusion.fuse(lexical, semantic, limit=limit)
+
+    def with_coverage(self, query: str, lexical: list[SearchResult]) -> list[SearchResult]:
+        """``lexical`` with each hit's query coverage (engine/query_coverage.py) filled in.
+
+        Done here rather than in ``lexical``: reading the chunks' words costs milliseconds
+        per page, which a lexical-only search (every keystroke) does not need to pay.
+        """
+        missing = [r.chunk_id for r in lexical if r.coverage is None]
+        if not missing:
+            return lexical
+        rows = self._store().chunk_rows(missing)
+        words = query_words(query)
+        out = []
+        for result in lexical:
+            row = rows.get(result.chunk_id)
+            if result.coverage is None and row is not None:
+                result = _replace(result, coverage=coverage(words, _chunk_terms(row)))
+            out.append(result)
+        return out
 
     # ---------------------------------------------------------------- one call
     def search(
@@ -350,7 +360,7 @@ class Searcher:
             # for, so nothing reads the index after this call returns.
             futures.wait([lexical_job])
             raise
-        return self.fuse(lexical_job.result(), semantic, limit=limit)
+        return self.fuse(lexical_job.result(), semantic, limit=limit, query=query)
 
     def _lexical_workers(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -405,6 +415,15 @@ def _replace(result: SearchResult, **changes: object) -> SearchResult:
     from dataclasses import replace
 
     return replace(result, **changes)  # type: ignore[arg-type]
+
+
+def _chunk_terms(row: ChunkRow) -> ChunkTerms:
+    """The chunk's FTS5 columns as the store indexed them (the path relative to its folder)."""
+    try:
+        rel_path = Path(row.path).relative_to(row.folder).as_posix()
+    except ValueError:
+        rel_path = row.path
+    return ChunkTerms(row.symbol, rel_path, row.text)
 
 
 def _result(row: ChunkRow, score: float, terms: list[str], source: str) -> SearchResult:

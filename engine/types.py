@@ -53,6 +53,9 @@ class SearchResult:
     symbol: str | None
     snippet: str
     sources: tuple[str, ...] = field(default=())  # which rankers found it: "lexical"/"semantic"
+    # Lexical hits on their way into the fusion: the weighted share of the query's words the
+    # chunk holds (0..1), which the fusion trusts it for (Searcher.with_coverage, fusion.py).
+    coverage: float | None = None
 
     def to_json(self) -> dict[str, object]:
         return {

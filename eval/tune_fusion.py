@@ -18,7 +18,7 @@ import logging
 from pathlib import Path
 
 from eval.metrics import Span, first_hit_rank, score_ranks
-from eval.run_eval import K, load_queries, prepare_corpora
+from eval.run_eval import K, index_dir, load_queries, prepare_corpora
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%X")
 
-    import engine.search as search_module
+    import engine.fusion as fusion_module
     from engine.embedders import load_embedder
     from engine.search import Searcher
 
@@ -69,16 +69,16 @@ def main() -> None:
     sets = {"plain": load_queries("behaviour"), "nodoc": load_queries("csn")}
     searchers, tune, held, cache = {}, {}, {}, {}
     for name, queries in sets.items():
-        searchers[name] = Searcher(work / f"data-{name}", embedder)
+        searchers[name] = Searcher(index_dir(work, name, "", embedder.model_id), embedder)
         tune[name] = [q for q in queries if q.split == "tune"]
         held[name] = [q for q in queries if q.split == "heldout"]
         cache[(name, "tune")] = _rankings(searchers[name], tune[name], roots[name].resolve())
 
-    default = (search_module.RRF_K, search_module.LEXICAL_WEIGHT, search_module.SEMANTIC_WEIGHT)
+    default = (fusion_module.RRF_K, fusion_module.LEXICAL_WEIGHT, fusion_module.SEMANTIC_WEIGHT)
     results = []
     for rrf_k, lex_w, depth in itertools.product(RRF_KS, LEXICAL_WEIGHTS, DEPTHS):
-        search_module.RRF_K, search_module.LEXICAL_WEIGHT = rrf_k, lex_w
-        search_module.SEMANTIC_WEIGHT = 1.0
+        fusion_module.RRF_K, fusion_module.LEXICAL_WEIGHT = rrf_k, lex_w
+        fusion_module.SEMANTIC_WEIGHT = 1.0
         per = {
             name: _score(
                 searchers[name], tune[name], cache[(name, "tune")], roots[name].resolve(), depth
@@ -87,7 +87,7 @@ def main() -> None:
         }
         macro = sum(per.values()) / len(per)
         results.append((macro, rrf_k, lex_w, depth, per))
-    search_module.RRF_K, search_module.LEXICAL_WEIGHT, search_module.SEMANTIC_WEIGHT = default
+    fusion_module.RRF_K, fusion_module.LEXICAL_WEIGHT, fusion_module.SEMANTIC_WEIGHT = default
 
     shipped = next(r for r in results if (r[1], r[2], r[3]) == (*default[:2], FETCH))
     ranked = sorted(results, key=lambda r: -r[0])
@@ -111,7 +111,7 @@ def main() -> None:
             ("shipped", (*default[:2], FETCH)),
             ("best-on-tune", best[1:4]),
         ):
-            search_module.RRF_K, search_module.LEXICAL_WEIGHT = rrf_k, lex_w
+            fusion_module.RRF_K, fusion_module.LEXICAL_WEIGHT = rrf_k, lex_w
             scores = {}
             for name in sets:
                 key = (name, "heldout")
@@ -123,7 +123,7 @@ def main() -> None:
                 f"held-out, {label} (k {rrf_k}, w {lex_w}, depth {depth}): "
                 f"behaviour {scores['plain']:.3f}, CSN {scores['nodoc']:.3f}"
             )
-        search_module.RRF_K, search_module.LEXICAL_WEIGHT, search_module.SEMANTIC_WEIGHT = default
+        fusion_module.RRF_K, fusion_module.LEXICAL_WEIGHT, fusion_module.SEMANTIC_WEIGHT = default
     for searcher in searchers.values():
         searcher.close()
 

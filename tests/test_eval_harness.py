@@ -111,3 +111,27 @@ def test_bm25_ranks_the_matching_function_first(tmp_path: Path):
     hits = index.search("parse config")
     assert (hits[0].path, hits[0].start_line, hits[0].end_line) == ("m.py", 5, 6)
     assert all(h.start_line != 1 for h in hits)  # rotate_logs shares no term
+
+
+def test_each_model_gets_its_own_index_directory(tmp_path: Path) -> None:
+    from eval.run_eval import index_dir
+
+    minilm = index_dir(tmp_path, "plain", "", "sentence-transformers/all-MiniLM-L6-v2")
+    e5 = index_dir(tmp_path, "plain", "", "e5-passage")
+    assert minilm != e5
+    assert minilm.name == "data-plain-sentence-transformers-all-minilm-l6-v2"
+    assert index_dir(tmp_path, "nodoc", "-int8", "e5-passage").name == "data-nodoc-int8-e5-passage"
+
+
+def test_a_query_passage_server_sends_queries_and_documents_to_their_own_side() -> None:
+    from eval.server_embedder import QueryPassageServer
+    from tests.fake_embedder import HashingEmbedder
+
+    documents, queries = HashingEmbedder(model_id="e5-passage"), HashingEmbedder()
+    both = QueryPassageServer(documents, queries)
+    both.embed_documents(["def parse(): pass"])
+    both.embed_queries(["parse config"])
+    assert documents.documents_embedded == ["def parse(): pass"]
+    assert documents.queries_embedded == []
+    assert queries.queries_embedded == ["parse config"]
+    assert both.model_id == "e5-passage"  # what the index records
