@@ -256,6 +256,8 @@ class Searcher:
         scores: dict[int, float] = {}
         best: dict[int, SearchResult] = {}
         sources: dict[int, set[str]] = {}
+        ranks: dict[int, dict[str, int]] = {}
+        similarity: dict[int, float] = {}
         for weight, ranking, name in (
             (LEXICAL_WEIGHT, lexical, "lexical"),
             (SEMANTIC_WEIGHT, semantic, "semantic"),
@@ -266,9 +268,18 @@ class Searcher:
                 )
                 best.setdefault(result.chunk_id, result)
                 sources.setdefault(result.chunk_id, set()).add(name)
+                ranks.setdefault(result.chunk_id, {})[f"{name}_rank"] = rank + 1
+                if result.similarity is not None:
+                    similarity[result.chunk_id] = result.similarity
         order = sorted(scores, key=lambda cid: -scores[cid])[:limit]
         return [
-            _replace(best[cid], score=scores[cid], sources=tuple(sorted(sources[cid])))
+            _replace(
+                best[cid],
+                score=scores[cid],
+                sources=tuple(sorted(sources[cid])),
+                similarity=similarity.get(cid),
+                **{"lexical_rank": None, "semantic_rank": None, **ranks[cid]},
+            )
             for cid in order
         ]
 
@@ -313,6 +324,11 @@ class Searcher:
             return self._lexical_pool
 
     # ---------------------------------------------------------------- results
+    def chunk_texts(self, chunk_ids: list[int]) -> dict[int, str]:
+        """The full text of these chunks (phrase and excluded-word checks need more than
+        the snippet); chunks deleted meanwhile are absent."""
+        return {cid: row.text for cid, row in self._store().chunk_rows(chunk_ids).items()}
+
     def _results(
         self, hits: list[tuple[int, float]], query: str, source: str
     ) -> list[SearchResult]:
@@ -323,7 +339,7 @@ class Searcher:
             row = rows.get(cid)
             if row is None:  # deleted between the ranking and this read
                 continue
-            out.append(_result(row, score, terms, source))
+            out.append(_result(row, score, terms, source, rank=len(out) + 1))
         return out
 
 
@@ -373,7 +389,9 @@ def _replace(result: SearchResult, **changes: object) -> SearchResult:
     return replace(result, **changes)  # type: ignore[arg-type]
 
 
-def _result(row: ChunkRow, score: float, terms: list[str], source: str) -> SearchResult:
+def _result(
+    row: ChunkRow, score: float, terms: list[str], source: str, *, rank: int
+) -> SearchResult:
     return SearchResult(
         chunk_id=row.id,
         path=row.path,
@@ -385,6 +403,9 @@ def _result(row: ChunkRow, score: float, terms: list[str], source: str) -> Searc
         symbol=row.symbol,
         snippet=make_snippet(row.text, terms),
         sources=(source,),
+        similarity=score if source == "semantic" else None,
+        lexical_rank=rank if source == "lexical" else None,
+        semantic_rank=rank if source == "semantic" else None,
     )
 
 

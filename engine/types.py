@@ -53,6 +53,11 @@ class SearchResult:
     symbol: str | None
     snippet: str
     sources: tuple[str, ...] = field(default=())  # which rankers found it: "lexical"/"semantic"
+    # The raw parts behind ``score``: cosine similarity to the query (None when only the
+    # lexical ranker found it) and the 1-based rank in each ranking (None when absent).
+    similarity: float | None = None
+    lexical_rank: int | None = None
+    semantic_rank: int | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -64,6 +69,9 @@ class SearchResult:
             "language": self.language,
             "symbol": self.symbol,
             "snippet": self.snippet,
+            "similarity": None if self.similarity is None else round(float(self.similarity), 6),
+            "lexical_rank": self.lexical_rank,
+            "semantic_rank": self.semantic_rank,
         }
 
 

@@ -1,0 +1,127 @@
+"""Where to cut the junk tail: similarity of real hits relative to the best result.
+
+    python -m eval.floor_study --model offline          # tune split only, writes a table
+
+For every tune-split query (behaviour + CodeSearchNet-style) a hybrid search with
+``limit=50`` runs over the eval indexes (built as ``eval.run_eval`` builds them). For each
+relative floor ``f`` it reports how many first hits in the top 10 a floor of
+``similarity >= f * best_similarity`` would drop, and how many results stay on average.
+Off-topic queries (nothing in the corpus is about them) give the best similarity a search
+reaches when there is no good match, beside the best similarity of real queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+from pathlib import Path
+
+from eval.metrics import Span
+from eval.run_eval import build_index, load_queries, prepare_corpora
+
+FLOORS = (0.0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
+# Nothing in CPython's stdlib slice or npm's CLI is about these.
+OFF_TOPIC = (
+    "chocolate cake recipe with strawberries",
+    "best hiking trails in patagonia",
+    "how to train a puppy to sit",
+    "symptoms of the common cold in children",
+    "history of the roman empire",
+    "football world cup final score",
+    "knitting a wool scarf for beginners",
+    "wedding dress shopping tips",
+    "growing tomatoes on a balcony",
+    "baroque painting techniques",
+    "番茄炒蛋的做法",
+    "如何学习弹钢琴",
+)
+
+
+def _hit(result_path: str, start: int, end: int, base: Path, targets: tuple[Span, ...]) -> bool:
+    rel = Path(result_path).resolve().relative_to(base).as_posix()
+    return any(t.path == rel and start <= t.end_line and t.start_line <= end for t in targets)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="offline")
+    parser.add_argument("--work", type=Path, default=Path(".eval-data"))
+    parser.add_argument("--out", type=Path, help="per-query rows as JSON lines")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%X")
+    from engine.embedders import load_embedder
+    from engine.search import Searcher
+
+    work = args.work.resolve()
+    roots = prepare_corpora(work, fresh=False)
+    embedder = load_embedder(args.model)
+    rows = []
+    for name, queries in (("plain", load_queries("behaviour")), ("nodoc", load_queries("csn"))):
+        data_dir = work / f"data-{name}"
+        build_index(roots[name], data_dir, embedder)
+        searcher = Searcher(data_dir, embedder)  # type: ignore[arg-type]
+        base = roots[name].resolve()
+        chosen = [q for q in queries if q.split == "tune"]
+        off = (
+            [(f"off-{i}", text, ()) for i, text in enumerate(OFF_TOPIC)] if name == "plain" else []
+        )
+        for qid, text, targets in [(q.id, q.query, q.targets) for q in chosen] + off:
+            results = searcher.search(text, mode="hybrid", limit=50)
+            sims = [r.similarity for r in results if r.similarity is not None]
+            best = max(sims) if sims else None
+            first = None
+            for rank, r in enumerate(results[:10], 1):
+                if _hit(r.path, r.start_line, r.end_line, base, targets):
+                    first = (rank, r.similarity, r.lexical_rank)
+                    break
+            rows.append(
+                {
+                    "id": qid,
+                    "off_topic": not targets,
+                    "best": best,
+                    "first_hit": first,
+                    "sims": sims,
+                    "lexical_only": sum(r.similarity is None for r in results),
+                }
+            )
+        searcher.close()
+    if args.out:
+        args.out.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    real = [r for r in rows if not r["off_topic"]]
+    hits = [r for r in real if r["first_hit"] is not None]
+    print(f"model {embedder.model_id}: {len(real)} tune queries, {len(hits)} with a top-10 hit")
+    print("floor  first hits dropped  mean results kept (of 50)")
+    for floor in FLOORS:
+        dropped = sum(
+            1
+            for r in hits
+            if r["first_hit"][1] is not None and r["first_hit"][1] < floor * r["best"]
+        )
+        kept = statistics.mean(
+            sum(s >= floor * r["best"] for s in r["sims"]) + r["lexical_only"] for r in real
+        )
+        print(f"{floor:5.2f}  {dropped:18d}  {kept:8.1f}")
+    ratios = sorted(r["first_hit"][1] / r["best"] for r in hits if r["first_hit"][1] is not None)
+    print(
+        "first-hit similarity / best: min %.3f, 5th pct %.3f"
+        % (ratios[0], ratios[len(ratios) // 20])
+    )
+    best_real = sorted(r["best"] for r in real if r["best"] is not None)
+    best_off = sorted(r["best"] for r in rows if r["off_topic"] and r["best"] is not None)
+    print(
+        "best similarity: real queries min %.3f / 5th pct %.3f / median %.3f; "
+        "off-topic max %.3f / median %.3f"
+        % (
+            best_real[0],
+            best_real[len(best_real) // 20],
+            statistics.median(best_real),
+            best_off[-1],
+            statistics.median(best_off),
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
