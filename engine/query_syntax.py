@@ -161,7 +161,9 @@ def with_filters(
         ops.append(f"lang:{_quote_if_needed(language)}")
     if kind:
         ops.append(f"kind:{kind}")
-    return " ".join(ops + kept) + (" " if raw.endswith(" ") and kept else "")
+    # A trailing space lets the user go on typing a new word after the operators.
+    trailing = " " if (ops and not kept) or (kept and raw.endswith(" ")) else ""
+    return " ".join(ops + kept) + trailing
 
 
 def keep_result(chunk_text: str, parsed: ParsedQuery) -> bool:

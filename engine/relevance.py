@@ -38,8 +38,8 @@ def relevance(result: SearchResult, mode: SearchMode) -> int:
 def trim_tail(results: list[SearchResult], floor: float = RELATIVE_FLOOR) -> list[SearchResult]:
     """``results`` without those whose similarity is below ``floor`` x the best similarity.
 
-    Results only the lexical ranker found have no similarity; they match the query's words,
-    so they stay.
+    Results the lexical ranker found contain a word the user typed, so they stay whatever
+    their similarity: a rare identifier is worth showing even when the model is unsure.
     """
     sims = [r.similarity for r in results if r.similarity is not None]
     if not sims:
@@ -48,7 +48,11 @@ def trim_tail(results: list[SearchResult], floor: float = RELATIVE_FLOOR) -> lis
     if best <= 0:
         return list(results)
     cut = floor * best
-    return [r for r in results if r.similarity is None or r.similarity >= cut]
+    return [
+        r
+        for r in results
+        if r.lexical_rank is not None or r.similarity is None or r.similarity >= cut
+    ]
 
 
 def weak_match(results: list[SearchResult], model_id: str | None) -> bool:

@@ -84,6 +84,7 @@ def main() -> None:
                     "first_hit": first,
                     "sims": sims,
                     "lexical_only": sum(r.similarity is None for r in results),
+                    "lexical_hits": sum(r.lexical_rank is not None for r in results),
                 }
             )
         searcher.close()
@@ -105,22 +106,19 @@ def main() -> None:
         print(f"{floor:5.2f}  {dropped:18d}  {kept:8.1f}")
     ratios = sorted(r["first_hit"][1] / r["best"] for r in hits if r["first_hit"][1] is not None)
     print(
-        "first-hit similarity / best: min %.3f, 5th pct %.3f"
-        % (ratios[0], ratios[len(ratios) // 20])
+        f"first-hit similarity / best: min {ratios[0]:.3f}, 5th pct {ratios[len(ratios) // 20]:.3f}"
     )
     best_real = sorted(r["best"] for r in real if r["best"] is not None)
     best_off = sorted(r["best"] for r in rows if r["off_topic"] and r["best"] is not None)
+    fifth, median = best_real[len(best_real) // 20], statistics.median(best_real)
     print(
-        "best similarity: real queries min %.3f / 5th pct %.3f / median %.3f; "
-        "off-topic max %.3f / median %.3f"
-        % (
-            best_real[0],
-            best_real[len(best_real) // 20],
-            statistics.median(best_real),
-            best_off[-1],
-            statistics.median(best_off),
-        )
+        f"best similarity: real queries min {best_real[0]:.3f} / 5th pct {fifth:.3f} / "
+        f"median {median:.3f}; off-topic max {best_off[-1]:.3f} / "
+        f"median {statistics.median(best_off):.3f}"
     )
+    # Off-topic queries that still match some word of the corpus (lexical hits).
+    worded = sum(1 for r in rows if r["off_topic"] and r["lexical_hits"])
+    print(f"off-topic queries with a lexical hit: {worded} of {len(OFF_TOPIC)}")
 
 
 if __name__ == "__main__":
