@@ -28,9 +28,11 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.editor_launch import open_in_editor, reveal_in_file_manager
 from desktop.health_dialog import HealthDialog
+from desktop.i18n import install_translation
 from desktop.local_server import LocalServer, serve_token
 from desktop.notify import Level, Message, Notifier, install_excepthooks
 from desktop.qt_bridge import ServiceBridge
+from desktop.query_history import HISTORY_FILE, QueryHistory
 from desktop.query_runner import QueryRunner
 from desktop.search_window import SearchWindow, format_eta
 from desktop.settings import (
@@ -142,7 +144,9 @@ class KenningApp(QObject):
         self.instance = instance
         self.bridge = ServiceBridge(self)
         self.runner = QueryRunner(self)
-        self.window = SearchWindow(self.runner)
+        self.window = SearchWindow(
+            self.runner, history=QueryHistory(self.data_dir / HISTORY_FILE)
+        )
         self.window.setWindowIcon(app_icon())
         self.tray = TrayController(app_icon(), self, use_tray=use_tray)
         self.window.hide_to_tray = self.tray.available
@@ -392,7 +396,12 @@ class KenningApp(QObject):
         self.health.raise_()
 
     def show_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self.window, serve_token=serve_token)
+        dialog = SettingsDialog(
+            self.settings,
+            self.window,
+            serve_token=serve_token,
+            clear_history=self.window.history.clear if self.window.history else None,
+        )
         if dialog.exec() and dialog.result_settings() is not None:
             self.apply_settings(dialog.result_settings())  # type: ignore[arg-type]
 
@@ -581,6 +590,7 @@ def run_app(argv: list[str]) -> int:
     restore_hooks = install_excepthooks(notifier)
     try:
         settings = _apply_cli_overrides(_load_settings(notifier, None), args, notifier)
+        install_translation(qt_app, settings.language)
         if not settings.first_run_done or not settings.folders:
             from desktop.first_run import FirstRunDialog
 

@@ -65,22 +65,20 @@ PENDING_NOTE = "finding semantic matches…"
 HISTORY_DWELL_MS = 1500
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("SearchWindow", text)
-
-
 def shortcut_help() -> str:
-    return _tr(
+    return QCoreApplication.translate(
+        "SearchWindow",
         "Enter opens in your editor · Ctrl+Enter shows it in the file manager · "
         "Alt+Right shows more hits of a file · Ctrl+Shift+C copies path:line · "
-        "Up in the empty box recalls recent searches · Esc hides"
+        "Up in the empty box recalls recent searches · Esc hides",
     )
 
 
 def syntax_help() -> str:
-    return _tr(
+    return QCoreApplication.translate(
+        "SearchWindow",
         "Narrow it down as you type: path:src/*.py  lang:go  kind:code or kind:text  "
-        '"exact phrase"  -word'
+        '"exact phrase"  -word',
     )
 
 
@@ -673,8 +671,7 @@ class SearchWindow(QMainWindow):
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         res = self.model.result(current.row())
         if res is not None:
-            request = self.runner.request
-            self.preview.show_result(res, request.text if request else self.query.text())
+            self.preview.show_result(res, self._query_words())
 
     # ----- actions on the current result
 
