@@ -39,6 +39,7 @@ SYNTAX_HELP = (
 _TOKEN = re.compile(r'"[^"]*"?|(?:[^\s"]+(?:"[^"]*"?)?)+')
 _LANG = re.compile(r"^[a-z0-9_+#.-]{1,40}$")
 _WORD_CHARS = re.compile(r"\w", re.UNICODE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class QuerySyntaxError(KenningError):
@@ -78,7 +79,8 @@ class ParsedQuery:
 
 def parse_query(raw: str) -> ParsedQuery:
     """Split ``raw`` into free text, phrases, excluded words and filters."""
-    raw = (raw or "")[:MAX_QUERY_CHARS]
+    # Control characters (a pasted NUL or tab) separate words like spaces do.
+    raw = _CONTROL.sub(" ", (raw or "")[:MAX_QUERY_CHARS])
     free: list[str] = []
     phrases: list[str] = []
     excluded: list[str] = []
