@@ -245,7 +245,7 @@ class QueryRunner(QObject):
         if self.floor:
             results = trim_tail(results)
         model_id = getattr(getattr(searcher, "embedder", None), "model_id", None)
-        weak = weak_match(results, model_id)
+        weak = weak_match(results, model_id, anchored=self._parsed.anchored)
         self.results_ready.emit(QueryOutcome(gen, request, results, True, weak=weak))
 
     def _cancel_pending(self) -> None:

@@ -61,7 +61,7 @@ def answer(
         results.sort(key=lambda r: order[id(r)])
     results = results[:limit]
     model_id = searcher.embedder.model_id if searcher.embedder is not None else None
-    weak = mode != "lexical" and weak_match(results, model_id)
+    weak = mode != "lexical" and weak_match(results, model_id, anchored=parsed.anchored)
     return Answer(query, parsed, results, weak)
 
 

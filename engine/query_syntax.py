@@ -73,6 +73,11 @@ class ParsedQuery:
         )
 
     @property
+    def anchored(self) -> bool:
+        """One word or an exact phrase: a name looked up rather than a description."""
+        return bool(self.phrases) or len(self.free.split()) == 1
+
+    @property
     def needs_text_check(self) -> bool:
         return bool(self.phrases or self.excluded)
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 from engine.search import LEXICAL_WEIGHT, RRF_K, SEMANTIC_WEIGHT
 from engine.types import SearchMode, SearchResult
 
-# A result whose similarity is below this share of the best result's similarity is noise.
-# Chosen on the eval's tune split (docs/EVAL.md, "Junk tail"): see eval/floor_study.py.
-RELATIVE_FLOOR = 0.75
+# A result whose similarity is below this share of the best result's similarity is noise,
+# unless the word ranker put it in its top WORD_RANK_KEPT. Chosen on the eval's tune split
+# (docs/EVAL.md, "Junk tail"; eval/floor_study.py): no first hit was lost, and the list
+# shrinks from 50 to about 21 results.
+RELATIVE_FLOOR = 0.80
+WORD_RANK_KEPT = 10
 # Best similarity under which no result is called a good match, per model; measured with
 # eval/floor_study.py (real tune queries against off-topic ones). Models not listed never
 # say "no good match": their similarity range is unknown.
@@ -38,8 +41,9 @@ def relevance(result: SearchResult, mode: SearchMode) -> int:
 def trim_tail(results: list[SearchResult], floor: float = RELATIVE_FLOOR) -> list[SearchResult]:
     """``results`` without those whose similarity is below ``floor`` x the best similarity.
 
-    Results the lexical ranker found contain a word the user typed, so they stay whatever
-    their similarity: a rare identifier is worth showing even when the model is unsure.
+    A result high in the word ranking (top :data:`WORD_RANK_KEPT`) stays whatever its
+    similarity: a rare identifier is worth showing even when the model is unsure. Lower word
+    matches do not: with one common word they are most of the index.
     """
     sims = [r.similarity for r in results if r.similarity is not None]
     if not sims:
@@ -51,16 +55,25 @@ def trim_tail(results: list[SearchResult], floor: float = RELATIVE_FLOOR) -> lis
     return [
         r
         for r in results
-        if r.lexical_rank is not None or r.similarity is None or r.similarity >= cut
+        if (r.lexical_rank is not None and r.lexical_rank <= WORD_RANK_KEPT)
+        or r.similarity is None
+        or r.similarity >= cut
     ]
 
 
-def weak_match(results: list[SearchResult], model_id: str | None) -> bool:
-    """True when nothing is close: no word matches and the best similarity is low."""
+def weak_match(
+    results: list[SearchResult], model_id: str | None, *, anchored: bool = False
+) -> bool:
+    """True when nothing is close to the query: the best similarity is low.
+
+    Word matches do not count against it in general (an off-topic question still shares a
+    common word with something), but an ``anchored`` query (one word, or an exact phrase:
+    a name being looked up) that the word ranker found is never called weak.
+    """
     threshold = WEAK_SIMILARITY.get(model_id or "")
     if threshold is None or not results:
         return False
-    if any(r.lexical_rank is not None for r in results):
+    if anchored and any(r.lexical_rank is not None for r in results):
         return False
     sims = [r.similarity for r in results if r.similarity is not None]
     return bool(sims) and max(sims) < threshold

@@ -133,3 +133,9 @@ def test_phrases_and_excluded_words_check_the_chunk_text():
     assert not keep_result(
         "配置 exact phrase", ParsedQuery(phrases=("exact phrase",), excluded=("配置",))
     )
+
+
+def test_a_single_word_or_a_phrase_is_anchored():
+    assert parse_query("adler_checksum").anchored
+    assert parse_query('"byte offset" upload').anchored
+    assert not parse_query("retry failed uploads lang:go").anchored

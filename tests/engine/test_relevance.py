@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.relevance import RELATIVE_FLOOR, relevance, trim_tail, weak_match
+from engine.relevance import RELATIVE_FLOOR, WORD_RANK_KEPT, relevance, trim_tail, weak_match
 from engine.result_groups import group_by_file
 from engine.types import SearchResult
 
@@ -39,23 +39,27 @@ def test_relevance_is_100_for_first_everywhere_and_falls_with_rank():
     assert relevance(hit(6), "hybrid") == 0
 
 
-def test_the_floor_drops_semantic_noise_but_keeps_word_matches():
+def test_the_floor_drops_semantic_noise_but_keeps_good_word_matches():
     best = hit(1, similarity=0.8, semantic_rank=1)
     close = hit(2, similarity=0.8 * RELATIVE_FLOOR + 0.01, semantic_rank=2)
     noise = hit(3, similarity=0.8 * RELATIVE_FLOOR - 0.01, semantic_rank=3)
-    worded_noise = hit(4, similarity=0.1, semantic_rank=4, lexical_rank=1)
+    worded = hit(4, similarity=0.1, semantic_rank=4, lexical_rank=1)
     lexical_only = hit(5, lexical_rank=2)
-    kept = trim_tail([best, close, noise, worded_noise, lexical_only])
-    assert kept == [best, close, worded_noise, lexical_only]
+    common_word = hit(6, similarity=0.1, semantic_rank=6, lexical_rank=WORD_RANK_KEPT + 1)
+    kept = trim_tail([best, close, noise, worded, lexical_only, common_word])
+    assert kept == [best, close, worded, lexical_only]
     assert trim_tail([lexical_only]) == [lexical_only]
     assert trim_tail([]) == []
 
 
-def test_weak_match_needs_a_known_model_low_similarity_and_no_word_match():
+def test_weak_match_needs_a_known_model_and_low_similarity():
     low = [hit(1, similarity=0.1, semantic_rank=1), hit(2, similarity=0.05, semantic_rank=2)]
     assert weak_match(low, MINILM)
     assert not weak_match(low, "some/unmeasured-model")
-    assert not weak_match([*low, hit(3, lexical_rank=1)], MINILM)
+    # A common word shared with an off-topic question is no evidence; a name looked up is.
+    assert weak_match([*low, hit(3, lexical_rank=1)], MINILM)
+    assert not weak_match([*low, hit(3, lexical_rank=1)], MINILM, anchored=True)
+    assert weak_match(low, MINILM, anchored=True)
     assert not weak_match([hit(1, similarity=0.9, semantic_rank=1)], MINILM)
     assert not weak_match([], MINILM)
 
