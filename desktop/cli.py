@@ -176,11 +176,16 @@ def _read_queries(args: argparse.Namespace) -> list[str]:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from desktop.search_output import answer, print_grouped, use_colour
+    from engine.query_syntax import parse_query
     from engine.search import Searcher
 
     queries = _read_queries(args)
+    for query in queries:
+        parse_query(query)  # a syntax mistake is reported before the model loads
     if args.limit < 1:
         raise KenningError("--limit must be at least 1")
+    if args.per_file is not None and args.per_file < 1:
+        raise KenningError("--per-file must be at least 1")
     data_dir = data_dir_from(args)
     recorded = recorded_model(data_dir)
     if recorded is None:
@@ -194,8 +199,6 @@ def cmd_search(args: argparse.Namespace) -> int:
         kind=args.kind,
         folder=str(Path(args.folder).expanduser().resolve()) if args.folder else None,
     )
-    if args.per_file is not None and args.per_file < 1:
-        raise KenningError("--per-file must be at least 1")
     searcher = Searcher(data_dir, embedder)
     colour = use_colour(sys.stdout)
     try:
