@@ -546,7 +546,7 @@ class SearchWindow(QMainWindow):
                 self.table.scrollToTop()
         else:
             self.preview.show_message("")
-        if outcome.final and outcome.results:
+        if outcome.final and outcome.results and not outcome.weak:
             self._history_timer.start()
         self._show_runner_note(outcome.note or ("" if outcome.final else PENDING_NOTE))
         self._update_message()
@@ -606,10 +606,9 @@ class SearchWindow(QMainWindow):
                 text += f"\n\n{self._busy_note}"
             self.preview.show_message("")
         elif has_rows and weak:
-            text = self.tr(
-                "No good match for “{query}”: nothing indexed is close to it, and no "
-                "result contains its words."
-            ).format(query=self._query_words())
+            text = self.tr("No good match for “{query}”: nothing indexed is close to it.").format(
+                query=self._query_words()
+            )
             text += "\n\n" + self.tr("Try other words, or a name that appears in the file.")
             self.preview.show_message("")
         else:

@@ -244,8 +244,8 @@ Open Settings (Ctrl+,) and add the folders you want to search.</source>
         <translation>用自己的话描述要找的内容——“重试失败的上传”“在哪里解析配置文件”——或者输入一个名字，例如 load_config。</translation>
     </message>
     <message>
-        <source>No good match for “{query}”: nothing indexed is close to it, and no result contains its words.</source>
-        <translation>没有与“{query}”相符的结果：索引中没有与之接近的内容，也没有结果包含这些词。</translation>
+        <source>No good match for “{query}”: nothing indexed is close to it.</source>
+        <translation>没有与“{query}”相符的结果：索引中没有与之接近的内容。</translation>
     </message>
     <message>
         <source>Try other words, or a name that appears in the file.</source>

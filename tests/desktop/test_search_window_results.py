@@ -236,6 +236,7 @@ def test_a_query_left_on_screen_is_remembered(qtbot, window):
 def test_nothing_close_says_no_good_match(qtbot, window):
     type_query(qtbot, window, "chocolate cake with strawberries")
     assert window._last_outcome.weak
+    assert not window._history_timer.isActive()  # a search that found nothing is not kept
     assert window.stack.currentWidget() is window.message_page
     assert "No good match" in window.message.text()
     assert window.show_weak_button.isVisible()
