@@ -28,9 +28,11 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.editor_launch import open_in_editor, reveal_in_file_manager
 from desktop.health_dialog import HealthDialog
+from desktop.i18n import install_translation
 from desktop.local_server import LocalServer, serve_token
 from desktop.notify import Level, Message, Notifier, install_excepthooks
 from desktop.qt_bridge import ServiceBridge
+from desktop.query_history import HISTORY_FILE, QueryHistory
 from desktop.query_runner import QueryRunner
 from desktop.search_window import SearchWindow, format_eta
 from desktop.settings import (
@@ -150,7 +152,9 @@ class KenningApp(QObject):
         self.instance = instance
         self.bridge = ServiceBridge(self)
         self.runner = QueryRunner(self)
-        self.window = SearchWindow(self.runner)
+        self.window = SearchWindow(
+            self.runner, history=QueryHistory(self.data_dir / HISTORY_FILE)
+        )
         self.window.setWindowIcon(app_icon())
         self.tray = TrayController(app_icon(), self, use_tray=use_tray)
         self.window.hide_to_tray = self.tray.available
@@ -422,7 +426,11 @@ class KenningApp(QObject):
         from desktop.index_time_estimate import default_estimator
 
         dialog = SettingsDialog(
-            self.settings, self.window, serve_token=serve_token, estimator=default_estimator
+            self.settings,
+            self.window,
+            serve_token=serve_token,
+            estimator=default_estimator,
+            clear_history=self.window.history.clear if self.window.history else None,
         )
         log.info("showing the settings dialog")
         if dialog.exec() and dialog.result_settings() is not None:
@@ -610,6 +618,7 @@ def run_app(args: argparse.Namespace) -> int:
     restore_hooks = install_excepthooks(notifier)
     try:
         settings = _apply_cli_overrides(_load_settings(notifier, None), args, notifier)
+        install_translation(qt_app, settings.language)
         # Folders indexed from the command line show in the wizard and the app alike.
         settings = with_indexed_folders(settings, data_dir)
         if not settings.first_run_done or not settings.folders:

@@ -150,11 +150,17 @@ def _read_queries(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from desktop.search_output import answer, print_grouped, use_colour
+    from engine.query_syntax import parse_query
     from engine.search import Searcher
 
     queries = _read_queries(args)
+    for query in queries:
+        parse_query(query)  # a syntax mistake is reported before the model loads
     if args.limit < 1:
         raise KenningError("--limit must be at least 1")
+    if args.per_file is not None and args.per_file < 1:
+        raise KenningError("--per-file must be at least 1")
     data_dir = data_dir_from(args)
     recorded = recorded_model(data_dir)
     if recorded is None:
@@ -169,34 +175,27 @@ def cmd_search(args: argparse.Namespace) -> int:
         folder=str(Path(args.folder).expanduser().resolve()) if args.folder else None,
     )
     searcher = Searcher(data_dir, embedder)
+    colour = use_colour(sys.stdout)
     try:
         for query in queries:
-            results = searcher.search(query, mode=args.mode, limit=args.limit, filters=filters)
+            ans = answer(
+                searcher,
+                query,
+                mode=args.mode,
+                limit=args.limit,
+                filters=filters,
+                per_file=args.per_file,
+                # Programs get every result with its raw parts and decide themselves.
+                floor=not (args.no_floor or args.json),
+            )
             if args.json:
-                line = {"query": query, "results": [r.to_json() for r in results]}
+                line = {"query": query, "results": [r.to_json() for r in ans.results]}
                 print(json.dumps(line, ensure_ascii=False), flush=True)
             else:
-                _print_human(query, results, multiple=len(queries) > 1)
+                print_grouped(ans, args.mode, multiple=len(queries) > 1, colour=colour)
     finally:
         searcher.close()
     return 0
-
-
-def _print_human(query: str, results: list, *, multiple: bool) -> None:
-    if multiple:
-        print(f"## {query}")
-    if not results:
-        print("No results.")
-    for rank, r in enumerate(results, 1):
-        symbol = f"  {r.symbol}" if r.symbol else ""
-        print(
-            f"{rank:>2}. {r.path}:{r.start_line}-{r.end_line}{symbol}  [{r.language}/{r.kind}]"
-            f"  {r.score:.3f}"
-        )
-        for line in r.snippet.splitlines()[:4]:
-            print(f"      {line[:120]}")
-    if multiple:
-        print()
 
 
 # --------------------------------------------------------------------- status
@@ -270,6 +269,18 @@ def cmd_model_download(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------- parser
+SEARCH_SYNTAX_HELP = """query syntax (combine with free text):
+  path:src/*.py      only files whose path matches (path:src = anywhere under src)
+  lang:go            only this language
+  kind:code          only code; kind:text only documents
+  "exact phrase"     results must contain the phrase (any case)
+  -word              results must not contain the word; -"two words" for a phrase
+  e.g. kenning search 'retry the upload lang:python -test'
+
+Results are grouped by file, best file first; colours only on a terminal (NO_COLOR=1 turns
+them off). Results far below the best are dropped (--no-floor keeps them). --json keeps
+every result and adds the raw parts of each score: similarity, lexical_rank, semantic_rank."""
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kenning",
@@ -289,8 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(p)
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("search", help="search the index")
-    p.add_argument("query", nargs="?", help="what you are looking for")
+    p = sub.add_parser(
+        "search",
+        help="search the index",
+        epilog=SEARCH_SYNTAX_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("query", nargs="?", help="what you are looking for (syntax below)")
     p.add_argument("--limit", type=int, default=10, help="results per query (default 10)")
     p.add_argument("--mode", choices=["hybrid", "semantic", "lexical"], default="hybrid")
     p.add_argument("--json", action="store_true", help="one JSON object per query")
@@ -299,6 +315,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", help="only this language, e.g. python, markdown")
     p.add_argument("--kind", choices=["code", "text"], help="only code or only documents")
     p.add_argument("--folder", help="only results under this indexed folder")
+    p.add_argument(
+        "--per-file", type=int, metavar="N", help="at most N hits of one file (default: all)"
+    )
+    p.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="keep results far below the best one (dropped by default, except with --json)",
+    )
     add_common_options(p)
     p.set_defaults(func=cmd_search)
 

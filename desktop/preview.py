@@ -49,6 +49,7 @@ CONTEXT_LINES = 40  # shown above and below the chunk
 MAX_FILE_BYTES = 4_000_000  # larger files show the indexed snippet instead
 MAX_LEX_CHARS = 400_000  # lex from the window start instead of the file start beyond this
 _BINARY_LANGUAGES = {"pdf", "docx"}
+CJK_MONO_FONTS = ("Noto Sans Mono CJK SC", "Noto Sans CJK SC", "Source Han Sans SC")
 _STOPWORDS = {
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "is", "it",
     "of", "on", "or", "that", "the", "this", "to", "what", "when", "where", "which", "with",
@@ -140,7 +141,12 @@ class CodeView(QPlainTextEdit):
         super().__init__(parent)
         self.setReadOnly(True)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        # Chinese comments and documents: prefer Simplified Chinese shapes over whichever
+        # CJK face fontconfig would try first for a monospace font.
+        cjk = [f for f in CJK_MONO_FONTS if f in set(QFontDatabase.families())]
+        font.setFamilies([*font.families(), *cjk])
+        self.setFont(font)
         self.first_line = 1
         self.gutter_color = QColor("#888888")
         self.gutter_background = QColor("#f0f0f0")
@@ -215,7 +221,7 @@ class PreviewPane(QWidget):
         self._apply_style_colors()
         self.current: SearchResult | None = None
         self.shown: PreviewText | None = None
-        self.show_message("Select a result to preview it here.")
+        self.show_message(self.tr("Select a result to preview it here."))
 
     def _apply_style_colors(self) -> None:
         bg = QColor(self._style.background_color or "#ffffff")
@@ -244,12 +250,12 @@ class PreviewPane(QWidget):
         shown = load_preview_text(result)
         self.shown = shown
         lines = (
-            f"line {result.start_line}"
+            self.tr("line {line}").format(line=result.start_line)
             if result.start_line == result.end_line
-            else f"lines {result.start_line}–{result.end_line}"
+            else self.tr("lines {start}–{end}").format(start=result.start_line, end=result.end_line)
         )
         symbol = f"  ·  {result.symbol}" if result.symbol else ""
-        note = "" if shown.from_file else "  (indexed text)"
+        note = "" if shown.from_file else "  " + self.tr("(indexed text)")
         self.header.setText(f"{result.path}  ·  {lines}{symbol}{note}")
         self.view.first_line = shown.first_line
         self.stack.setCurrentWidget(self.view)

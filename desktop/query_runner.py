@@ -19,12 +19,15 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from engine.query_syntax import ParsedQuery, QuerySyntaxError, keep_result, parse_query
+from engine.relevance import trim_tail, weak_match
 from engine.types import SearchFilters, SearchMode, SearchResult
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 120
 DEFAULT_LIMIT = 50
+NEED_WORDS = "add words to search for; the filters alone match everything"
 
 
 class TwoPhaseSearcher(Protocol):
@@ -49,6 +52,8 @@ class TwoPhaseSearcher(Protocol):
         query: str | None = ...,
     ) -> list[SearchResult]: ...
 
+    def chunk_texts(self, chunk_ids: list[int]) -> dict[int, str]: ...
+
     def close(self) -> None: ...
 
 
@@ -68,6 +73,7 @@ class QueryOutcome:
     results: list[SearchResult]
     final: bool
     note: str = ""  # e.g. "semantic results once the model has loaded"
+    weak: bool = False  # nothing is close to the query: the list is only loosely related
 
 
 class QueryRunner(QObject):
@@ -99,6 +105,8 @@ class QueryRunner(QObject):
         self._generation = 0
         self._request: QueryRequest | None = None
         self._lexical: list[SearchResult] = []
+        self._parsed = ParsedQuery()
+        self.floor = True  # drop the junk tail (engine.relevance.trim_tail)
         self._future: Future[Any] | None = None
         self._executor: ThreadPoolExecutor | None = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="kenning-query"
@@ -147,6 +155,16 @@ class QueryRunner(QObject):
             self._lexical = []
             self.results_ready.emit(QueryOutcome(gen, request, [], True))
             return
+        try:
+            parsed = parse_query(request.text)
+        except QuerySyntaxError as exc:
+            self.failed.emit(gen, str(exc))
+            return
+        self._parsed = parsed
+        if not parsed.text:
+            # Only operators so far (lang:go): nothing to rank yet.
+            self.results_ready.emit(QueryOutcome(gen, request, [], True, NEED_WORDS))
+            return
         if self._searcher is None:
             self.results_ready.emit(QueryOutcome(gen, request, [], True, "no index yet"))
             return
@@ -155,28 +173,44 @@ class QueryRunner(QObject):
         if request.mode != "semantic":
             try:
                 lexical = self._searcher.lexical(
-                    request.text, limit=self.limit, filters=request.filters
+                    parsed.text, limit=self._fetch(parsed), filters=parsed.filters(request.filters)
                 )
+                lexical = self._checked(lexical, parsed)
             except Exception as exc:  # a bad query must not break typing; the user sees why
                 log.exception("lexical search failed")
                 self.failed.emit(gen, _message(exc))
                 return
         self._lexical = lexical
         if not want_semantic:
-            self.results_ready.emit(QueryOutcome(gen, request, lexical, True))
+            self.results_ready.emit(QueryOutcome(gen, request, lexical[: self.limit], True))
             return
         if not self._semantic_ready:
             note = "semantic results once the model has loaded"
-            self.results_ready.emit(QueryOutcome(gen, request, lexical, True, note))
+            outcome = QueryOutcome(gen, request, lexical[: self.limit], True, note)
+            self.results_ready.emit(outcome)
             return
         if request.mode == "hybrid":
-            self.results_ready.emit(QueryOutcome(gen, request, lexical, False))
-        self._start_embedding(gen, request)
+            self.results_ready.emit(QueryOutcome(gen, request, lexical[: self.limit], False))
+        self._start_embedding(gen, request, parsed)
 
-    def _start_embedding(self, gen: int, request: QueryRequest) -> None:
+    def _fetch(self, parsed: ParsedQuery) -> int:
+        # Phrases and excluded words are checked after ranking, so ask for more to keep a
+        # full list once some are dropped.
+        return self.limit * 3 if parsed.needs_text_check else self.limit
+
+    def _checked(self, results: list[SearchResult], parsed: ParsedQuery) -> list[SearchResult]:
+        """``results`` that hold the query's phrases and none of its excluded words."""
+        if not parsed.needs_text_check or self._searcher is None or not results:
+            return results
+        texts = self._searcher.chunk_texts([r.chunk_id for r in results])
+        return [r for r in results if keep_result(texts.get(r.chunk_id, ""), parsed)]
+
+    def _start_embedding(self, gen: int, request: QueryRequest, parsed: ParsedQuery) -> None:
         if self._executor is None or self._searcher is None:
             return
-        future = self._executor.submit(_semantic_hits, self._searcher, request, self.limit)
+        future = self._executor.submit(
+            _semantic_hits, self._searcher, parsed, request.filters, self._fetch(parsed)
+        )
         future.add_done_callback(self._done_callback(gen))
         self._future = future
         self.semantic_pending.emit(True)
@@ -204,10 +238,20 @@ class QueryRunner(QObject):
         if exc is not None or semantic is None:
             self.failed.emit(gen, _message(exc or RuntimeError("no semantic results")))
             return
-        results = semantic
+        try:
+            semantic = self._checked(semantic, self._parsed)
+        except Exception as exc:  # the index went away meanwhile; say so, keep typing
+            log.exception("checking phrases failed")
+            self.failed.emit(gen, _message(exc))
+            return
+        results = semantic[: self.limit]
         if request.mode == "hybrid":
             results = searcher.fuse(self._lexical, semantic, limit=self.limit, query=request.text)
-        self.results_ready.emit(QueryOutcome(gen, request, results, True))
+        if self.floor:
+            results = trim_tail(results)
+        model_id = getattr(getattr(searcher, "embedder", None), "model_id", None)
+        weak = weak_match(results, model_id, anchored=self._parsed.anchored)
+        self.results_ready.emit(QueryOutcome(gen, request, results, True, weak=weak))
 
     def _cancel_pending(self) -> None:
         if self._future is not None and not self._future.done():
@@ -226,11 +270,12 @@ class QueryRunner(QObject):
 
 
 def _semantic_hits(
-    searcher: TwoPhaseSearcher, request: QueryRequest, limit: int
+    searcher: TwoPhaseSearcher, parsed: ParsedQuery, filters: SearchFilters, limit: int
 ) -> list[SearchResult]:
     """The slow phase, on the worker thread: embed the query, then look up its neighbours."""
-    qv = searcher.embed_query(request.text, filters=request.filters)
-    return searcher.semantic(qv, limit=limit, filters=request.filters)
+    filters = parsed.filters(filters)
+    qv = searcher.embed_query(parsed.text, filters=filters)
+    return searcher.semantic(qv, limit=limit, filters=filters)
 
 
 def _message(exc: BaseException) -> str:

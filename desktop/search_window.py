@@ -11,7 +11,16 @@ import logging
 import math
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -39,8 +48,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.preview import PreviewPane
-from desktop.query_runner import QueryOutcome, QueryRunner
-from desktop.result_model import ResultDelegate, ResultModel
+from desktop.query_history import HistoryCursor, QueryHistory
+from desktop.query_runner import NEED_WORDS, QueryOutcome, QueryRunner
+from desktop.result_model import MORE_ROLE, ResultDelegate, ResultModel
+from engine.query_syntax import QuerySyntaxError, parse_query, with_filters
 from engine.types import SearchFilters, SearchMode, SearchResult
 
 log = logging.getLogger(__name__)
@@ -50,10 +61,25 @@ COMMON_LANGUAGES = (
     "ruby", "php", "bash", "markdown", "text", "rst", "pdf", "docx",
 )  # fmt: skip
 PENDING_NOTE = "finding semantic matches…"
-SHORTCUT_HELP = (
-    "Enter opens in your editor · Ctrl+Enter shows it in the file manager · "
-    "Ctrl+Shift+C copies path:line · Esc hides"
-)
+# A query that stays on screen this long with results is worth remembering.
+HISTORY_DWELL_MS = 1500
+
+
+def shortcut_help() -> str:
+    return QCoreApplication.translate(
+        "SearchWindow",
+        "Enter opens in your editor · Ctrl+Enter shows it in the file manager · "
+        "Alt+Right shows more hits of a file · Ctrl+Shift+C copies path:line · "
+        "Up in the empty box recalls recent searches · Esc hides",
+    )
+
+
+def syntax_help() -> str:
+    return QCoreApplication.translate(
+        "SearchWindow",
+        "Narrow it down as you type: path:src/*.py  lang:go  kind:code or kind:text  "
+        '"exact phrase"  -word',
+    )
 
 
 def format_eta(seconds: float | None) -> str:
@@ -86,7 +112,13 @@ class SearchWindow(QMainWindow):
     quit_requested = Signal()
     hidden_to_tray = Signal()
 
-    def __init__(self, runner: QueryRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        runner: QueryRunner,
+        parent: QWidget | None = None,
+        *,
+        history: QueryHistory | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Kenning")
         self.resize(1280, 760)
@@ -98,40 +130,72 @@ class SearchWindow(QMainWindow):
         self._last_outcome: QueryOutcome | None = None
         self._runner_note = ""
         self._quitting = False
+        self._syncing = False  # filter widgets are being set from the typed syntax
+        self._show_weak = False  # the user asked to see loosely related results anyway
+        self.history = history
+        self.history_cursor = HistoryCursor(history) if history is not None else None
+        self._history_timer = QTimer(self)
+        self._history_timer.setSingleShot(True)
+        self._history_timer.setInterval(HISTORY_DWELL_MS)
+        self._history_timer.timeout.connect(self._remember_query)
 
         self.query = QLineEdit(self)
         self.query.setObjectName("searchField")
-        self.query.setPlaceholderText("Search your files — describe what you are looking for")
+        self.query.setPlaceholderText(
+            self.tr("Search your files — describe what you are looking for")
+        )
         self.query.setClearButtonEnabled(True)
         font = QFont(self.query.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)
         self.query.setFont(font)
         self.query.installEventFilter(self)
+        self.syntax_label = QLabel(self)
+        self.syntax_label.setObjectName("syntaxError")
+        self.syntax_label.setStyleSheet("color: #c0392b")
+        self.syntax_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.syntax_label.hide()
+        self.history_menu = QMenu(self)
+        self.history_menu.aboutToShow.connect(self._fill_history_menu)
+        self.history_action = self.query.addAction(
+            self.style().standardIcon(self.style().StandardPixmap.SP_FileDialogDetailedView),
+            QLineEdit.ActionPosition.TrailingPosition,
+        )
+        self.history_action.setToolTip(self.tr("Recent searches"))
+        self.history_action.triggered.connect(self._show_history_menu)
+        self.history_action.setVisible(history is not None)
 
         self.folder_box = QComboBox(self)
         self.kind_box = QComboBox(self)
-        for label, value in (("Any kind", None), ("Code", "code"), ("Documents", "text")):
+        for label, value in (
+            (self.tr("Any kind"), None),
+            (self.tr("Code"), "code"),
+            (self.tr("Documents"), "text"),
+        ):
             self.kind_box.addItem(label, value)
         self.language_box = QComboBox(self)
         self.language_box.setEditable(True)
         self.language_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.language_box.lineEdit().setPlaceholderText("Any language")
+        self.language_box.lineEdit().setPlaceholderText(self.tr("Any language"))
         self.language_box.addItem("")
         self.language_box.addItems(list(COMMON_LANGUAGES))
         self.glob_edit = QLineEdit(self)
-        self.glob_edit.setPlaceholderText("Path glob, e.g. *.py or */tests/*")
+        self.glob_edit.setPlaceholderText(self.tr("Path glob, e.g. *.py or */tests/*"))
         self.mode_box = QComboBox(self)
-        for label, value in (("Hybrid", "hybrid"), ("Semantic", "semantic"), ("Words", "lexical")):
+        for label, value in (
+            (self.tr("Hybrid"), "hybrid"),
+            (self.tr("Semantic"), "semantic"),
+            (self.tr("Words"), "lexical"),
+        ):
             self.mode_box.addItem(label, value)
 
         filters = QHBoxLayout()
         filters.setSpacing(6)
         for label, widget, stretch in (
-            ("Folder", self.folder_box, 2),
-            ("Kind", self.kind_box, 0),
-            ("Language", self.language_box, 1),
-            ("Path", self.glob_edit, 2),
-            ("Mode", self.mode_box, 0),
+            (self.tr("Folder"), self.folder_box, 2),
+            (self.tr("Kind"), self.kind_box, 0),
+            (self.tr("Language"), self.language_box, 1),
+            (self.tr("Path"), self.glob_edit, 2),
+            (self.tr("Mode"), self.mode_box, 0),
         ):
             caption = QLabel(label, self)
             caption.setBuddy(widget)
@@ -154,7 +218,9 @@ class SearchWindow(QMainWindow):
         self.table.setWordWrap(False)
         # One visible column drawn by ResultDelegate as two lines; the model keeps its
         # columns for tooltips, copying and accessibility.
-        self.table.setItemDelegate(ResultDelegate(self.table))
+        self.delegate = ResultDelegate(self.table)
+        self.delegate.more_clicked.connect(self.toggle_more)
+        self.table.setItemDelegate(self.delegate)
         self.table.setHeaderHidden(True)
         for column in range(1, self.model.columnCount()):
             self.table.setColumnHidden(column, True)
@@ -169,8 +235,17 @@ class SearchWindow(QMainWindow):
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setMargin(24)
+        self.show_weak_button = QPushButton(self.tr("Show the closest results anyway"), self)
+        self.show_weak_button.clicked.connect(self.show_weak_results)
+        self.show_weak_button.hide()
+        self.message_page = QWidget(self)
+        page = QVBoxLayout(self.message_page)
+        page.addStretch(1)
+        page.addWidget(self.message)
+        page.addWidget(self.show_weak_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        page.addStretch(1)
         self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.message)
+        self.stack.addWidget(self.message_page)
         self.stack.addWidget(self.table)
 
         self.preview = PreviewPane(self)
@@ -185,6 +260,7 @@ class SearchWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 4)
         layout.addWidget(self.query)
+        layout.addWidget(self.syntax_label)
         layout.addLayout(filters)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
@@ -193,10 +269,12 @@ class SearchWindow(QMainWindow):
         self._build_shortcuts()
 
         self.query.textChanged.connect(self._submit)
+        self.query.textEdited.connect(self._on_query_edited)
         self.folder_box.currentIndexChanged.connect(self._submit)
-        self.kind_box.currentIndexChanged.connect(self._submit)
-        self.language_box.currentTextChanged.connect(self._submit)
-        self.glob_edit.textChanged.connect(self._submit)
+        # The typed syntax is the truth; the widgets rewrite its operators.
+        self.kind_box.currentIndexChanged.connect(self._on_filter_widget_changed)
+        self.language_box.currentTextChanged.connect(self._on_filter_widget_changed)
+        self.glob_edit.textChanged.connect(self._on_filter_widget_changed)
         self.mode_box.currentIndexChanged.connect(self._submit)
         runner.results_ready.connect(self.show_outcome)
         runner.failed.connect(self._on_failed)
@@ -207,8 +285,8 @@ class SearchWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.index_label = QLabel("No index yet", self)
-        self.model_label = QLabel("Model: loading…", self)
+        self.index_label = QLabel(self.tr("No index yet"), self)
+        self.model_label = QLabel(self.tr("Model: loading…"), self)
         self.progress_label = QLabel("", self)
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setMaximumWidth(160)
@@ -217,7 +295,9 @@ class SearchWindow(QMainWindow):
         self.problems_button = QPushButton("", self)
         self.problems_button.setFlat(True)
         self.problems_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.problems_button.setToolTip("Files that were skipped or failed, with the reason")
+        self.problems_button.setToolTip(
+            self.tr("Files that were skipped or failed, with the reason")
+        )
         self.problems_button.clicked.connect(self.health_requested.emit)
         self.problems_button.hide()
         bar.addWidget(self.index_label)
@@ -227,20 +307,22 @@ class SearchWindow(QMainWindow):
         bar.addPermanentWidget(self.problems_button)
 
     def _build_menu(self) -> None:
-        menu = self.menuBar().addMenu("&Kenning")
-        self.settings_action = QAction("&Settings…", self)
+        menu = self.menuBar().addMenu(self.tr("&Kenning"))
+        self.settings_action = QAction(self.tr("&Settings…"), self)
         self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self.settings_action.triggered.connect(self.settings_requested.emit)
-        self.health_action = QAction("Index &health…", self)
+        self.health_action = QAction(self.tr("Index &health…"), self)
         self.health_action.triggered.connect(self.health_requested.emit)
-        self.quit_action = QAction("&Quit", self)
+        self.quit_action = QAction(self.tr("&Quit"), self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.quit_requested.emit)
         for action in (self.settings_action, self.health_action):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.quit_action)
-        self.index_menu = self.menuBar().addMenu("&Index")  # the app adds the tray's actions
+        self.index_menu = self.menuBar().addMenu(
+            self.tr("&Index")
+        )  # the app adds the tray's actions
 
     def _build_shortcuts(self) -> None:
         def shortcut(keys: str | QKeySequence, slot: Any) -> QShortcut:
@@ -269,7 +351,7 @@ class SearchWindow(QMainWindow):
         current = self.folder_box.currentData()
         self.folder_box.blockSignals(True)
         self.folder_box.clear()
-        self.folder_box.addItem("All folders", None)
+        self.folder_box.addItem(self.tr("All folders"), None)
         for root in self._roots:
             self.folder_box.addItem(root, root)
         idx = self.folder_box.findData(current)
@@ -295,18 +377,21 @@ class SearchWindow(QMainWindow):
         return self.mode_box.currentData()
 
     def current_filters(self) -> SearchFilters:
-        glob = self.glob_edit.text().strip()
-        language = self.language_box.currentText().strip().lower()
-        return SearchFilters(
-            path_glob=glob or None,
-            language=language or None,
-            kind=self.kind_box.currentData(),
-            folder=self.folder_box.currentData(),
-        )
+        """The filters in force: the typed syntax's (mirrored by the widgets) and the folder."""
+        try:
+            parsed = parse_query(self.query.text())
+        except QuerySyntaxError:
+            parsed = None
+        base = SearchFilters(folder=self.folder_box.currentData())
+        return parsed.filters(base) if parsed is not None else base
 
     def set_index_stats(self, files: int, chunks: int) -> None:
         self._indexed_files = files
-        self.index_label.setText(f"{files:,} files · {chunks:,} chunks indexed")
+        self.index_label.setText(
+            self.tr("{files} files · {chunks} chunks indexed").format(
+                files=f"{files:,}", chunks=f"{chunks:,}"
+            )
+        )
         self._update_message()
 
     def set_model_text(self, text: str) -> None:
@@ -328,7 +413,7 @@ class SearchWindow(QMainWindow):
         self._update_message()
 
     def set_problem_count(self, count: int) -> None:
-        self.problems_button.setText(f"⚠ {count:,} skipped/failed")
+        self.problems_button.setText(self.tr("⚠ {count} skipped/failed").format(count=f"{count:,}"))
         self.problems_button.setVisible(count > 0)
 
     def show_notice(self, text: str, timeout_ms: int = 10000) -> None:
@@ -350,12 +435,89 @@ class SearchWindow(QMainWindow):
     def current_result(self) -> SearchResult | None:
         return self.model.result(self.table.currentIndex().row())
 
-    # ----- results
+    # ----- query syntax and filter widgets
 
     def _submit(self) -> None:
-        self.runner.submit(self.query.text(), self.current_filters(), self.current_mode())
-        if not self.query.text().strip():
+        text = self.query.text()
+        try:
+            parsed = parse_query(text)
+        except QuerySyntaxError as exc:
+            # Keep the last good results on screen; say what is wrong right under the box.
+            self.syntax_label.setText(self._syntax_message(str(exc)))
+            self.syntax_label.show()
+            return
+        self.syntax_label.hide()
+        self._mirror_filters(parsed.path_glob, parsed.language, parsed.kind)
+        folder_only = SearchFilters(folder=self.folder_box.currentData())
+        self.runner.submit(text, folder_only, self.current_mode())
+        if not text.strip():
             self._update_message()
+
+    def _syntax_message(self, message: str) -> str:
+        return self.tr("Query syntax: {message}").format(message=message)
+
+    def _mirror_filters(self, glob: str | None, language: str | None, kind: str | None) -> None:
+        """Show the typed operators in the filter widgets without feeding back."""
+        self._syncing = True
+        try:
+            for widget in (self.glob_edit, self.language_box, self.kind_box):
+                widget.blockSignals(True)
+            if self.glob_edit.text() != (glob or ""):
+                self.glob_edit.setText(glob or "")
+            if self.language_box.currentText() != (language or ""):
+                self.language_box.setEditText(language or "")
+            self.kind_box.setCurrentIndex(max(0, self.kind_box.findData(kind)))
+        finally:
+            for widget in (self.glob_edit, self.language_box, self.kind_box):
+                widget.blockSignals(False)
+            self._syncing = False
+
+    def _on_filter_widget_changed(self, *_args: object) -> None:
+        if self._syncing:
+            return
+        glob = self.glob_edit.text().strip() or None
+        language = self.language_box.currentText().strip().lower() or None
+        text = with_filters(
+            self.query.text(), path_glob=glob, language=language, kind=self.kind_box.currentData()
+        )
+        if text != self.query.text():
+            self.query.setText(text)  # textChanged submits it
+        else:
+            self._submit()
+
+    # ----- history
+
+    def _on_query_edited(self, _text: str) -> None:
+        if self.history_cursor is not None:
+            self.history_cursor.reset()
+
+    def _recall(self, text: str | None) -> bool:
+        if text is None:
+            return False
+        self.query.setText(text)
+        self.query.end(False)
+        return True
+
+    def _remember_query(self) -> None:
+        outcome = self._last_outcome
+        if self.history is None or outcome is None or not outcome.results:
+            return
+        if outcome.request.text and outcome.request.text == self.query.text().strip():
+            self.history.add(outcome.request.text)
+
+    def _fill_history_menu(self) -> None:
+        self.history_menu.clear()
+        entries = self.history.entries() if self.history is not None else []
+        for entry in entries[:20]:
+            action = self.history_menu.addAction(entry)
+            action.triggered.connect(lambda _checked=False, e=entry: self._recall(e))
+        if not entries:
+            self.history_menu.addAction(self.tr("No recent searches")).setEnabled(False)
+
+    def _show_history_menu(self) -> None:
+        self.history_menu.popup(self.query.mapToGlobal(self.query.rect().bottomRight()))
+
+    # ----- results
 
     def show_outcome(self, outcome: QueryOutcome) -> None:
         """Show a runner outcome; older generations than the last shown are ignored."""
@@ -367,22 +529,25 @@ class SearchWindow(QMainWindow):
         # the user is looking at. A different query starts again at the best hit.
         same_query = last is not None and last.request == outcome.request
         keep = self.current_result() if same_query else None
-        self.model.set_results(outcome.results)
+        if not same_query:
+            self._show_weak = False
+            self.model.collapse_all()
+        self.model.set_results(outcome.results, outcome.request.mode)
         row = 0
         if keep is not None:
-            for i, res in enumerate(outcome.results):
-                if res.chunk_id == keep.chunk_id:
+            for i in range(self.model.rowCount()):
+                res = self.model.result(i)
+                if res is not None and res.chunk_id == keep.chunk_id:
                     row = i
                     break
-        if outcome.results:
-            self.table.selectionModel().setCurrentIndex(
-                self.model.index(row, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
-            self.table.scrollTo(self.model.index(row, 0))
+        if self.model.rowCount():
+            self._select(row)
+            if not same_query:
+                self.table.scrollToTop()
         else:
             self.preview.show_message("")
+        if outcome.final and outcome.results and not outcome.weak:
+            self._history_timer.start()
         self._show_runner_note(outcome.note or ("" if outcome.final else PENDING_NOTE))
         self._update_message()
 
@@ -406,60 +571,106 @@ class SearchWindow(QMainWindow):
     def _update_message(self) -> None:
         query = self.query.text().strip()
         has_rows = self.model.rowCount() > 0
-        if query and has_rows:
+        last = self._last_outcome
+        weak = last is not None and last.weak and not self._show_weak
+        if query and has_rows and not weak:
             self.stack.setCurrentWidget(self.table)
             return
-        self.stack.setCurrentWidget(self.message)
+        self.stack.setCurrentWidget(self.message_page)
+        self.show_weak_button.setVisible(bool(query and has_rows and weak))
         if not self._roots:
-            text = (
+            text = self.tr(
                 "No folders are indexed yet.\n\n"
                 "Open Settings (Ctrl+,) and add the folders you want to search."
             )
         elif not query:
-            files = f"{self._indexed_files:,} files" if self._indexed_files else "your files"
+            files = (
+                self.tr("{count} files").format(count=f"{self._indexed_files:,}")
+                if self._indexed_files
+                else self.tr("your files")
+            )
             text = (
-                f"Type to search {files}.\n\n"
-                "Describe what you are looking for in your own words — "
-                "“retry failed uploads”, “where is the config parsed” — "
-                "or type a name such as load_config.\n\n" + SHORTCUT_HELP
+                self.tr("Type to search {files}.").format(files=files)
+                + "\n\n"
+                + self.tr(
+                    "Describe what you are looking for in your own words — "
+                    "“retry failed uploads”, “where is the config parsed” — "
+                    "or type a name such as load_config."
+                )
+                + "\n\n"
+                + syntax_help()
+                + "\n\n"
+                + shortcut_help()
             )
             if self._busy_note:
                 text += f"\n\n{self._busy_note}"
             self.preview.show_message("")
+        elif has_rows and weak:
+            text = self.tr("No good match for “{query}”: nothing indexed is close to it.").format(
+                query=self._query_words()
+            )
+            text += "\n\n" + self.tr("Try other words, or a name that appears in the file.")
+            self.preview.show_message("")
         else:
-            last = self._last_outcome
-            text = f"No results for “{query}”."
+            text = self.tr("No results for “{query}”.").format(query=self._query_words())
             if last is not None and last.note:
-                text += f"\n\n{last.note.capitalize()}."
+                text += "\n\n" + self._note_text(last.note)
             if self._busy_note:
-                text += f"\n\nThe index is not complete yet ({self._busy_note})."
+                text += "\n\n" + self.tr("The index is not complete yet ({note}).").format(
+                    note=self._busy_note
+                )
             active = self._active_filter_text()
             if active:
-                text += f"\n\nFilters are on ({active}); clear them to search everything."
+                text += "\n\n" + self.tr(
+                    "Filters are on ({filters}); clear them to search everything."
+                ).format(filters=active)
             elif self.current_mode() == "lexical":
-                text += "\n\nWords mode matches exact words; try Hybrid or Semantic."
+                text += "\n\n" + self.tr("Words mode matches exact words; try Hybrid or Semantic.")
             else:
-                text += "\n\nTry describing it differently, or fewer words."
+                text += "\n\n" + self.tr("Try describing it differently, or fewer words.")
         self.message.setText(text)
+
+    def _query_words(self) -> str:
+        """The query without its operators (they are listed as filters)."""
+        try:
+            return parse_query(self.query.text()).text or self.query.text().strip()
+        except QuerySyntaxError:
+            return self.query.text().strip()
+
+    def _note_text(self, note: str) -> str:
+        notes = {
+            NEED_WORDS: self.tr("Add words to search for; the filters alone match everything."),
+            "no index yet": self.tr("No index yet."),
+            "semantic results once the model has loaded": self.tr(
+                "Semantic results once the model has loaded."
+            ),
+        }
+        return notes.get(note, note.capitalize() + ".")
+
+    def show_weak_results(self) -> None:
+        """Show the loosely related results the "no good match" page held back."""
+        self._show_weak = True
+        self._update_message()
+        if self.model.rowCount():
+            self._select(0)
 
     def _active_filter_text(self) -> str:
         f = self.current_filters()
         parts = []
         if f.folder:
-            parts.append(f"folder {f.folder}")
+            parts.append(self.tr("folder {name}").format(name=f.folder))
         if f.kind:
-            parts.append("code" if f.kind == "code" else "documents")
+            parts.append(self.tr("code") if f.kind == "code" else self.tr("documents"))
         if f.language:
-            parts.append(f"language {f.language}")
+            parts.append(self.tr("language {name}").format(name=f.language))
         if f.path_glob:
-            parts.append(f"path {f.path_glob}")
+            parts.append(self.tr("path {glob}").format(glob=f.path_glob))
         return ", ".join(parts)
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         res = self.model.result(current.row())
         if res is not None:
-            request = self.runner.request
-            self.preview.show_result(res, request.text if request else self.query.text())
+            self.preview.show_result(res, self._query_words())
 
     # ----- actions on the current result
 
@@ -471,6 +682,8 @@ class SearchWindow(QMainWindow):
     def open_current(self) -> None:
         res = self.current_result()
         if res is not None:
+            self._history_timer.stop()
+            self._remember_query()
             self.open_requested.emit(res)
 
     def reveal_current(self) -> None:
@@ -482,7 +695,9 @@ class SearchWindow(QMainWindow):
         res = self.current_result()
         if res is not None:
             QGuiApplication.clipboard().setText(f"{res.path}:{res.start_line}")
-            self.statusBar().showMessage(f"Copied {res.path}:{res.start_line}", 4000)
+            self.statusBar().showMessage(
+                self.tr("Copied {location}").format(location=f"{res.path}:{res.start_line}"), 4000
+            )
 
     def escape(self) -> None:
         if self.hide_to_tray:
@@ -500,9 +715,12 @@ class SearchWindow(QMainWindow):
             return
         self.table.setCurrentIndex(index)
         menu = QMenu(self)
-        menu.addAction("Open in editor\tEnter", self.open_current)
-        menu.addAction("Show in file manager\tCtrl+Enter", self.reveal_current)
-        menu.addAction("Copy path:line\tCtrl+Shift+C", self.copy_current)
+        menu.addAction(self.tr("Open in editor") + "\tEnter", self.open_current)
+        menu.addAction(self.tr("Show in file manager") + "\tCtrl+Enter", self.reveal_current)
+        menu.addAction(self.tr("Copy path:line") + "\tCtrl+Shift+C", self.copy_current)
+        more = self.model.data(self.model.index(index.row(), 0), MORE_ROLE)
+        if more:
+            menu.addAction(str(more) + "\tAlt+Right", lambda: self.toggle_more(index.row()))
         menu.exec(self.table.viewport().mapToGlobal(pos))
 
     # ----- Qt overrides
@@ -510,6 +728,19 @@ class SearchWindow(QMainWindow):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             key = event.key()
+            alt = event.modifiers() & Qt.KeyboardModifier.AltModifier
+            if watched is self.query and alt and key in (Qt.Key.Key_Right, Qt.Key.Key_Left):
+                self.toggle_more(self.table.currentIndex().row(), key == Qt.Key.Key_Right)
+                return True
+            if watched is self.table and key in (Qt.Key.Key_Right, Qt.Key.Key_Left):
+                self.toggle_more(self.table.currentIndex().row(), key == Qt.Key.Key_Right)
+                return True
+            if (
+                watched is self.query
+                and key in (Qt.Key.Key_Up, Qt.Key.Key_Down)
+                and self._history_key(key)
+            ):
+                return True
             if watched is self.query and key in (
                 Qt.Key.Key_Up,
                 Qt.Key.Key_Down,
@@ -523,6 +754,45 @@ class SearchWindow(QMainWindow):
                 self.copy_current()
                 return True
         return super().eventFilter(watched, event)
+
+    def _history_key(self, key: int) -> bool:
+        """Up in an empty box (or on a recalled query still at its best hit) goes back in
+        the history, Down comes forward again; otherwise the arrows browse results."""
+        cursor = self.history_cursor
+        if cursor is None:
+            return False
+        text = self.query.text()
+        recalled = cursor.active and text == cursor.current()
+        if key == Qt.Key.Key_Up and (not text or (recalled and self._at_top())):
+            return self._recall(cursor.older()) or not text
+        if key == Qt.Key.Key_Down and recalled and self._at_top():
+            return self._recall(cursor.newer())
+        return False
+
+    def _at_top(self) -> bool:
+        return self.table.currentIndex().row() <= 0
+
+    def toggle_more(self, row: int, expand: bool | None = None) -> None:
+        """Expand or fold the other hits of the file at ``row``; the file stays current."""
+        if row < 0:
+            return
+        current = self.current_result()
+        head = self.model.toggle(row, expand)
+        target = head
+        for i in range(self.model.rowCount()):
+            res = self.model.result(i)
+            if current is not None and res is not None and res.chunk_id == current.chunk_id:
+                target = i
+                break
+        self._select(target)
+
+    def _select(self, row: int) -> None:
+        self.table.selectionModel().setCurrentIndex(
+            self.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(self.model.index(row, 0))
 
     def _move_selection(self, key: int) -> None:
         rows = self.model.rowCount()

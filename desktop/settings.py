@@ -28,6 +28,8 @@ MODEL_CHOICES: tuple[str, ...] = ("default", "offline", "qwen3", "local", "serve
 # engine.prompt_profiles.SERVER_PROFILE_CHOICES (a test keeps them equal).
 SERVER_PROMPT_CHOICES: tuple[str, ...] = ("auto", "qwen3", "e5", "input-type", "none")
 SEARCH_MODES: tuple[str, ...] = ("hybrid", "semantic", "lexical")
+# The interface language: "auto" follows the system locale (desktop.i18n).
+UI_LANGUAGES: tuple[str, ...] = ("auto", "en", "zh_CN")
 # engine.serve.http_api.DEFAULT_PORT, the port `kenning serve` uses (a test keeps them
 # equal); not imported, because that module pulls numpy into every settings read.
 DEFAULT_SERVE_PORT = 8741
@@ -72,6 +74,7 @@ class Settings:
     first_run_done: bool = False
     serve_enabled: bool = False
     serve_port: int = DEFAULT_SERVE_PORT
+    language: str = "auto"
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` for a value the app cannot use."""
@@ -104,6 +107,8 @@ class Settings:
             raise SettingsError("a custom editor command must contain {path}")
         if self.search_mode not in SEARCH_MODES:
             raise SettingsError(f"search_mode must be one of {', '.join(SEARCH_MODES)}")
+        if self.language not in UI_LANGUAGES:
+            raise SettingsError(f"language must be one of {', '.join(UI_LANGUAGES)}")
         if not 1 <= self.serve_port <= 65535:
             raise SettingsError(f"serve_port must be between 1 and 65535: {self.serve_port}")
         for folder in self.folders:

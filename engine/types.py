@@ -56,6 +56,11 @@ class SearchResult:
     # Lexical hits on their way into the fusion: the weighted share of the query's words the
     # chunk holds (0..1), which the fusion trusts it for (Searcher.with_coverage, fusion.py).
     coverage: float | None = None
+    # The raw parts behind ``score``: cosine similarity to the query (None when only the
+    # lexical ranker found it) and the 1-based rank in each ranking (None when absent).
+    similarity: float | None = None
+    lexical_rank: int | None = None
+    semantic_rank: int | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -67,6 +72,9 @@ class SearchResult:
             "language": self.language,
             "symbol": self.symbol,
             "snippet": self.snippet,
+            "similarity": None if self.similarity is None else round(float(self.similarity), 6),
+            "lexical_rank": self.lexical_rank,
+            "semantic_rank": self.semantic_rank,
         }
 
 

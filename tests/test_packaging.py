@@ -164,6 +164,7 @@ def _copy_project(dest: Path) -> Path:
         if not source.is_file():
             pytest.fail(f"{name} is missing; pyproject.toml needs it to build")
         shutil.copy2(source, dest / name)
+    shutil.copy2(ROOT / "setup.py", dest / "setup.py")  # compiles the translations
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for package in ("engine", "indexer", "desktop", "resources"):
         shutil.copytree(ROOT / package, dest / package, ignore=ignore)
@@ -206,6 +207,9 @@ def test_wheel_carries_resources_and_entry_point(distributions):
     for name in PACKAGED:
         assert f"resources/{name}" in names, name
     assert "desktop/desktop_integration.py" in names
+    # The build compiled the interface translation; the source travels too.
+    assert "resources/i18n/kenning_zh_CN.qm" in names
+    assert "resources/i18n/kenning_zh_CN.ts" in names
     assert "kenning = desktop.cli:main" in scripts
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
 

@@ -50,6 +50,9 @@ class SearchHit(TypedDict):
     language: str
     symbol: str | None
     snippet: str
+    similarity: float | None
+    lexical_rank: int | None
+    semantic_rank: int | None
 
 
 class SearchAnswer(TypedDict):

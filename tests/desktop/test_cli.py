@@ -60,11 +60,17 @@ def test_search_json_shape(indexed):
         "language",
         "symbol",
         "snippet",
+        "similarity",
+        "lexical_rank",
+        "semantic_rank",
     }
     assert first["path"] == str(root / "algo/src/distance.rs")
     assert first["symbol"] == "levenshtein" and first["language"] == "rust"
     assert first["kind"] == "code" and 1 <= first["start_line"] <= first["end_line"]
     assert isinstance(first["score"], float)
+    # The raw parts behind the fused score: a cosine similarity and 1-based ranks.
+    assert 0 < first["similarity"] <= 1 and first["semantic_rank"] == 1
+    assert first["lexical_rank"] is None or first["lexical_rank"] >= 1
 
 
 @pytest.mark.model

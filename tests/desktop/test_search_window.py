@@ -94,19 +94,21 @@ def test_escape_hides_to_the_tray_or_clears(qtbot, window):
 
 
 def test_empty_and_no_result_states_say_something_useful(qtbot, window):
-    assert window.stack.currentWidget() is window.message
+    assert window.stack.currentWidget() is window.message_page
     assert "Type to search 4 files" in window.message.text()
     assert "Enter opens" in window.message.text()
     window.kind_box.setCurrentIndex(window.kind_box.findData("text"))
     window.mode_box.setCurrentIndex(window.mode_box.findData("lexical"))
-    query = "adler_checksum"
-    qtbot.keyClicks(window.query, query)
-    qtbot.waitUntil(final_for(window, query), timeout=60000)
+    # The kind widget wrote its operator into the box; typing goes on after it.
+    assert window.query.text() == "kind:text "
+    qtbot.keyClicks(window.query, "adler_checksum")
+    qtbot.waitUntil(final_for(window, "kind:text adler_checksum"), timeout=60000)
     assert window.model.rowCount() == 0
     text = window.message.text()
     assert "No results for “adler_checksum”" in text
     assert "Filters are on (documents)" in text
     window.kind_box.setCurrentIndex(0)  # clearing the filter reruns the query
+    assert window.query.text() == "adler_checksum"
     qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=60000)
     assert names(window)[0].endswith("name.py")
 
