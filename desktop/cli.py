@@ -332,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _register_optional(sub: argparse._SubParsersAction) -> None:
     """Subcommands whose modules register themselves (serve, mcp, install-desktop)."""
     from desktop.desktop_integration import register_cli as register_desktop
+    from desktop.keep_fresh import FreshIndex
+    from desktop.watch_cli import register_cli as register_watch
     from engine.serve.cli import register_cli as register_serve
 
     # The engine may not import desktop/, so the shared options are handed in.
@@ -340,8 +342,10 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:
         add_common_options=add_common_options,
         data_dir_from=data_dir_from,
         embedder_from=embedder_from,
+        keep_fresh=FreshIndex,
     )
     register_desktop(sub)
+    register_watch(sub)
 
 
 def _is_app_launch(parser: argparse.ArgumentParser, argv: list[str]) -> bool:

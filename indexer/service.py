@@ -70,6 +70,10 @@ class IndexService:
     ``make_embedder`` is called on the worker thread (model loading never blocks the caller).
     When it takes an ``on_notice`` keyword (as ``functools.partial(load_embedder, ...)`` does),
     the notices it gives are passed on with :meth:`ServiceListener.on_model_ready`.
+
+    ``forget_unlisted``: folders the index holds that are not in ``roots`` are removed from it
+    (the app's folder list is the truth). ``kenning watch A`` passes False, because an index
+    that also holds B must keep B, as ``kenning index A`` does.
     """
 
     def __init__(
@@ -84,8 +88,10 @@ class IndexService:
         rescan_interval_s: float = DEFAULT_RESCAN_INTERVAL_S,
         quiet_s: float = DEFAULT_QUIET_S,
         max_delay_s: float = DEFAULT_MAX_DELAY_S,
+        forget_unlisted: bool = True,
     ) -> None:
         self._data_dir = Path(data_dir)
+        self._forget_unlisted = forget_unlisted
         self._make_embedder = make_embedder
         self._listener = listener
         self._watch = watch
@@ -335,8 +341,9 @@ class IndexService:
         with self._cond:
             self._embedder = embedder
             self._pipeline = pipeline
-            known = {Path(p) for _, p in pipeline.store.folders()}
-            self._to_remove |= known - set(self._roots)
+            if self._forget_unlisted:
+                known = {Path(p) for _, p in pipeline.store.folders()}
+                self._to_remove |= known - set(self._roots)
             self._restart_watcher = self._watch
         self._call("on_model_ready", embedder, " ".join(notices) or None)
 

@@ -8,11 +8,16 @@ may not import it, so it hands them in::
 
 Without them (``register_cli(sub)``) the same options are defined here from the engine's own
 pieces, so the subcommands work either way.
+
+``keep_fresh`` (``desktop.keep_fresh.FreshIndex``) watches the served index's folders and
+indexes their changes while the server runs; the engine cannot do that itself (the indexer
+sits above it), so without the hook ``serve`` and ``mcp`` serve the index as it is.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -21,7 +26,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.errors import KenningError
 from engine.serve.defaults import (
@@ -47,16 +52,33 @@ DataDirFrom = Callable[[argparse.Namespace], Path]
 EmbedderFrom = Callable[..., Embedder]  # (args, *, default_model=None) -> Embedder
 
 
+class KeepFresh(Protocol):
+    """Keeps an index fresh while a ``with`` block runs (desktop.keep_fresh.FreshIndex)."""
+
+    def __enter__(self) -> object: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    @property
+    def vectors(self) -> Any:
+        """The indexer's live vector index once it is open, else None."""
+
+
+# (data_dir, the server's embedder factory, say) -> KeepFresh
+KeepFreshFactory = Callable[[Path, Callable[[], Embedder], Callable[[str], None]], KeepFresh]
+
+
 def register_cli(
     subparsers: argparse._SubParsersAction,
     *,
     add_common_options: AddOptions | None = None,
     data_dir_from: DataDirFrom | None = None,
     embedder_from: EmbedderFrom | None = None,
+    keep_fresh: KeepFreshFactory | None = None,
 ) -> None:
     """Add ``serve`` and ``mcp`` to ``kenning``'s subcommands."""
     add_options = add_common_options or _add_common_options
-    hooks = _Hooks(data_dir_from or _data_dir_from, embedder_from or _embedder_from)
+    hooks = _Hooks(data_dir_from or _data_dir_from, embedder_from or _embedder_from, keep_fresh)
 
     p = subparsers.add_parser(
         "serve",
@@ -94,6 +116,7 @@ def register_cli(
         help="also accept this Host name (behind a reverse proxy); repeatable",
     )
     p.add_argument("--no-search", action="store_true", help="serve embeddings only")
+    _add_watch_option(p, keep_fresh is not None)
     add_options(p)
     p.set_defaults(func=hooks.serve)
 
@@ -102,14 +125,40 @@ def register_cli(
         help="search the index from coding agents (MCP server on stdio)",
         description="Run a Model Context Protocol server on stdin/stdout with a 'search' tool.",
     )
+    _add_watch_option(p, keep_fresh is not None)
     add_options(p)
     p.set_defaults(func=hooks.mcp)
 
 
+def _add_watch_option(parser: argparse.ArgumentParser, available: bool) -> None:
+    if not available:
+        parser.set_defaults(no_watch=True)
+        return
+    parser.add_argument(
+        "--no-watch",
+        action="store_true",
+        help="serve the index as it is; by default the index's folders are watched while "
+        "this runs and every saved change is indexed (one line on stderr per batch)",
+    )
+
+
 class _Hooks:
-    def __init__(self, data_dir_from: DataDirFrom, embedder_from: EmbedderFrom) -> None:
+    def __init__(
+        self,
+        data_dir_from: DataDirFrom,
+        embedder_from: EmbedderFrom,
+        keep_fresh: KeepFreshFactory | None = None,
+    ) -> None:
         self.data_dir_from = data_dir_from
         self.embedder_from = embedder_from
+        self.keep_fresh = keep_fresh
+
+    def _fresh(
+        self, args: argparse.Namespace, data_dir: Path, embedder: Callable[[], Embedder]
+    ) -> KeepFresh | None:
+        if self.keep_fresh is None or args.no_watch:
+            return None
+        return self.keep_fresh(data_dir, embedder, _say)
 
     def serve(self, args: argparse.Namespace) -> int:
         from engine.serve.http_api import ServeConfig, make_server
@@ -123,7 +172,13 @@ class _Hooks:
         given = args.token or os.environ.get(ENV_TOKEN)
         token = check_token(given) if given else load_or_create_token()
         _check_port_free(args.host, args.port)  # before seconds of model loading
-        embedder = self.embedder_from(args, default_model=_recorded_model(data_dir))
+        from engine.priority_embedder import PriorityEmbedder
+
+        # One query-first owner of the model for the server and the indexer keeping it fresh.
+        embedder = PriorityEmbedder(
+            self.embedder_from(args, default_model=_recorded_model(data_dir))
+        )
+        fresh = None if args.no_search else self._fresh(args, data_dir, lambda: embedder)
         config = ServeConfig(
             token=token,
             host=args.host,
@@ -133,7 +188,12 @@ class _Hooks:
             allow_hosts=tuple(args.allow_host),
         )
         try:
-            server = make_server(config, embedder, data_dir=None if args.no_search else data_dir)
+            server = make_server(
+                config,
+                embedder,
+                data_dir=None if args.no_search else data_dir,
+                vectors=(lambda: fresh.vectors) if fresh is not None else None,
+            )
         except OSError as exc:
             raise KenningError(
                 f"cannot listen on {args.host}:{args.port}: {exc.strerror}"
@@ -150,23 +210,34 @@ class _Hooks:
                 f"warning: listening on {args.host}, not only this machine: anyone who can "
                 "reach it and has the token can use it"
             )
-        _say("press Ctrl+C to stop")
-        _serve_until_signalled(server)
+        with fresh if fresh is not None else contextlib.nullcontext():
+            _say("press Ctrl+C to stop")
+            _serve_until_signalled(server)
         return 0
 
     def mcp(self, args: argparse.Namespace) -> int:
+        from engine.priority_embedder import PriorityEmbedder
         from engine.serve.mcp_server import run_stdio
 
         data_dir = self.data_dir_from(args)
         loaded: list[Embedder] = []
+        lock = threading.Lock()
 
         def embedder() -> Embedder:
-            # Loaded at the first search so the MCP handshake is answered at once.
-            if not loaded:
-                loaded.append(self.embedder_from(args, default_model=_recorded_model(data_dir)))
-            return loaded[0]
+            # Loaded at the first search (or by the indexer keeping the index fresh, on its
+            # own thread) so the MCP handshake is answered at once; one query-first owner.
+            with lock:
+                if not loaded:
+                    inner = self.embedder_from(args, default_model=_recorded_model(data_dir))
+                    loaded.append(PriorityEmbedder(inner))
+                return loaded[0]
 
-        run_stdio(data_dir, embedder)
+        fresh = self._fresh(args, data_dir, embedder)
+        if fresh is None:
+            run_stdio(data_dir, embedder)
+            return 0
+        with fresh:
+            run_stdio(data_dir, embedder, vectors=lambda: fresh.vectors)
         return 0
 
 

@@ -12,11 +12,15 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import EmbeddingServerError, KenningError, ModelMismatchError
 from engine.serve.api_errors import ApiError
 from engine.store import DB_NAME
 from engine.types import Embedder, SearchFilters
+
+if TYPE_CHECKING:
+    from engine.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +42,10 @@ class SearchApi:
 
     Opening late lets ``kenning serve`` and ``kenning mcp`` start before the index exists
     (the user may run ``kenning index`` afterwards). ``embedder`` is a factory so the MCP
-    server can answer its handshake before a model has loaded.
+    server can answer its handshake before a model has loaded. ``vectors``, when given,
+    returns the live vector index of an indexer in this process (``--watch``): searching it
+    sees each batch at once, where a searcher of its own would rebuild its vectors from the
+    store after every batch.
     """
 
     def __init__(
@@ -47,9 +54,12 @@ class SearchApi:
         embedder: Callable[[], Embedder | None],
         *,
         max_limit: int = MAX_LIMIT,
+        vectors: Callable[[], VectorIndex | None] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self._embedder_factory = embedder
+        self._live_vectors = vectors
+        self._searcher_vectors: VectorIndex | None = None  # the live index it was built on
         self._max_limit = max_limit
         self._lock = threading.Lock()
         self._searcher = None  # engine.search.Searcher, built lazily
@@ -79,6 +89,11 @@ class SearchApi:
 
     def _open(self):
         with self._lock:
+            live = self._live_vectors() if self._live_vectors is not None else None
+            if self._searcher is not None and live is not self._searcher_vectors:
+                # The indexer (re)opened its index after this searcher was built.
+                self._searcher.close()
+                self._searcher = None
             if self._searcher is not None:
                 return self._searcher
             if not (self.data_dir / DB_NAME).exists():
@@ -92,7 +107,8 @@ class SearchApi:
             try:
                 embedder = self._embedder_factory()
                 try:
-                    self._searcher = Searcher(self.data_dir, embedder)
+                    self._searcher = Searcher(self.data_dir, embedder, vectors=live)
+                    self._searcher_vectors = live
                 except ModelMismatchError as exc:
                     log.warning("%s; serving lexical search only", exc)
                     self._mismatch = str(exc)
