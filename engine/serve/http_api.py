@@ -348,7 +348,5 @@ def make_server(
         embedder if isinstance(embedder, PriorityEmbedder) else PriorityEmbedder(embedder)
     )
     embeddings = EmbeddingsApi(shared, max_batch=config.max_batch)
-    search = (
-        SearchApi(data_dir, lambda: shared, vectors=vectors) if data_dir is not None else None
-    )
+    search = SearchApi(data_dir, lambda: shared, vectors=vectors) if data_dir is not None else None
     return KenningServer(config, embeddings, search)
