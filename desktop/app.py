@@ -43,6 +43,7 @@ from desktop.settings import (
 from desktop.settings_dialog import SettingsDialog, needs_service_restart
 from desktop.single_instance import SingleInstance, server_name
 from desktop.tray import TrayController
+from desktop.viewer_launch import is_document, open_in_viewer
 from engine.errors import KenningError
 from engine.types import Embedder, SearchResult
 
@@ -354,6 +355,9 @@ class KenningApp(QObject):
 
     # ------------------------------------------------------------------ user commands
     def open_result(self, result: SearchResult) -> None:
+        if is_document(result.path):
+            self._open_document(result)
+            return
         try:
             open_in_editor(
                 self.settings.editor,
@@ -361,6 +365,18 @@ class KenningApp(QObject):
                 result.start_line,
                 1,
                 template=self.settings.editor_template,
+            )
+        except KenningError as exc:
+            self.notifier.error(str(exc))
+
+    def _open_document(self, result: SearchResult) -> None:
+        # A PDF chunk's start_line is its page: the viewer opens there, not an editor.
+        try:
+            open_in_viewer(
+                self.settings.viewer,
+                result.path,
+                result.start_line,
+                template=self.settings.viewer_template,
             )
         except KenningError as exc:
             self.notifier.error(str(exc))

@@ -64,6 +64,9 @@ class Settings:
     first_run_done: bool = False
     serve_enabled: bool = False
     serve_port: int = DEFAULT_SERVE_PORT
+    # PDF/DOCX hits: a desktop.viewer_launch viewer id; "custom" uses viewer_template.
+    viewer: str = "auto"
+    viewer_template: str = ""
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` for a value the app cannot use."""
@@ -84,6 +87,12 @@ class Settings:
             raise SettingsError(f"unknown editor {self.editor!r}; known: auto, custom, ...")
         if self.editor == "custom" and "{path}" not in self.editor_template:
             raise SettingsError("a custom editor command must contain {path}")
+        from desktop.viewer_launch import VIEWER_IDS
+
+        if self.viewer not in VIEWER_IDS:
+            raise SettingsError(f"unknown viewer {self.viewer!r}; known: {', '.join(VIEWER_IDS)}")
+        if self.viewer == "custom" and "{path}" not in self.viewer_template:
+            raise SettingsError("a custom document viewer command must contain {path}")
         if self.search_mode not in SEARCH_MODES:
             raise SettingsError(f"search_mode must be one of {', '.join(SEARCH_MODES)}")
         if not 1 <= self.serve_port <= 65535:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from desktop.editor_launch import PRESETS, Which, detect_default, installed_presets
 from desktop.settings import Settings, SettingsError
+from desktop.viewer_launch import VIEWERS
 from engine.errors import KenningError
 
 log = logging.getLogger(__name__)
@@ -255,9 +256,31 @@ class SettingsDialog(QDialog):
         form.addRow("Open results with", self.editor)
         form.addRow("Custom command", self.editor_template)
         form.addRow("", help_text)
+        self._add_viewer_rows(form, s, which)
         self.editor.currentIndexChanged.connect(self._update_editor_fields)
         self._update_editor_fields()
         return page
+
+    def _add_viewer_rows(self, form: QFormLayout, s: Settings, which: Which) -> None:
+        """PDF and DOCX hits open in a document viewer (at the page), not the editor."""
+        page = form.parentWidget()
+        self.viewer = QComboBox(page)
+        self.viewer.addItem("Automatic (the desktop's PDF viewer, at the page)", "auto")
+        self.viewer.addItem("System default application (first page)", "system")
+        for viewer in VIEWERS:
+            found = any(which(name) for name in viewer.executables)
+            self.viewer.addItem(viewer.label + ("" if found else "  (not found)"), viewer.id)
+        self.viewer.addItem("Custom command…", "custom")
+        self.viewer.setCurrentIndex(max(0, self.viewer.findData(s.viewer)))
+        self.viewer_template = QLineEdit(s.viewer_template, page)
+        self.viewer_template.setPlaceholderText("e.g. myviewer --page {page} {path}")
+        form.addRow("Open PDF and DOCX with", self.viewer)
+        form.addRow("Custom viewer command", self.viewer_template)
+        self.viewer.currentIndexChanged.connect(self._update_viewer_fields)
+        self._update_viewer_fields()
+
+    def _update_viewer_fields(self, *_args: object) -> None:
+        self.viewer_template.setEnabled(self.viewer.currentData() == "custom")
 
     def _general_tab(self, s: Settings) -> QWidget:
         page = QWidget(self)
@@ -373,6 +396,8 @@ class SettingsDialog(QDialog):
             dimensions=self.dimensions.value() or None,
             editor=self.editor.currentData(),
             editor_template=self.editor_template.text().strip(),
+            viewer=self.viewer.currentData(),
+            viewer_template=self.viewer_template.text().strip(),
             start_at_login=self.start_at_login.isChecked(),
             search_mode=self.search_mode.currentData(),
             serve_enabled=self.serve_enabled.isChecked(),
