@@ -27,6 +27,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop.editor_launch import open_in_editor, reveal_in_file_manager
+from desktop.folder_handoff import take_folders
 from desktop.health_dialog import HealthDialog
 from desktop.local_server import LocalServer, serve_token
 from desktop.notify import Level, Message, Notifier, install_excepthooks
@@ -197,6 +198,7 @@ class KenningApp(QObject):
         t.quit_requested.connect(self.quit)
         if self.instance is not None:
             self.instance.activated.connect(w.bring_forward)
+            self.instance.set_index_handler(self.take_folders)
 
     def start(self, *, show: bool = True) -> None:
         """Search what is already indexed at once; load the model and index in the background."""
@@ -386,6 +388,11 @@ class KenningApp(QObject):
             reveal_in_file_manager(result.path)
         except KenningError as exc:
             self.notifier.error(str(exc))
+
+    def take_folders(self, folders: list[str]) -> tuple[bool, str]:
+        """``kenning index`` handed these folders over: index them here, with the app's model,
+        rather than a second writer competing for the same index. Returns (ok, one line)."""
+        return take_folders(self, folders)
 
     def reindex_all(self) -> None:
         self.service.resume()

@@ -120,6 +120,12 @@ def cmd_index(args: argparse.Namespace) -> int:
         if not root.is_dir():
             raise KenningError(f"not a folder: {root} (index the folder that contains it)")
     data_dir = data_dir_from(args)
+    from desktop.running_app_cli import hand_off_index
+
+    # The desktop app owns this index while it runs: it indexes the folders, not us.
+    handed = hand_off_index(data_dir, roots)
+    if handed is not None:
+        return handed
     try:
         previous = recorded_model(data_dir)
     except IndexDamagedError:
@@ -295,7 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("index", help="index folders (incrementally)")
+    p = sub.add_parser(
+        "index",
+        help="index folders (incrementally)",
+        description="Index folders incrementally. When the desktop app is running on the same "
+        "index, the folders are handed to it (it indexes and watches them) instead.",
+    )
     p.add_argument("paths", nargs="+", metavar="PATH", help="folders to index")
     add_common_options(p)
     p.set_defaults(func=cmd_index)
@@ -333,6 +344,7 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:
     """Subcommands whose modules register themselves (serve, mcp, install-desktop)."""
     from desktop.desktop_integration import register_cli as register_desktop
     from desktop.keep_fresh import FreshIndex
+    from desktop.running_app_cli import register_cli as register_show
     from desktop.watch_cli import register_cli as register_watch
     from engine.serve.cli import register_cli as register_serve
 
@@ -346,6 +358,7 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:
     )
     register_desktop(sub)
     register_watch(sub)
+    register_show(sub)
 
 
 def _is_app_launch(parser: argparse.ArgumentParser, argv: list[str]) -> bool:
