@@ -2,7 +2,7 @@
 # Debian packages some tests use (validators for the desktop entry and AppStream metainfo,
 # the X libraries Qt loads, Xvfb). Installed when missing and we may; otherwise say so.
 set -uo pipefail
-packages=(desktop-file-utils appstream strace xvfb libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3)
+packages=(desktop-file-utils appstream strace xvfb libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 dbus-daemon)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
