@@ -67,6 +67,8 @@ class Settings:
     # PDF/DOCX hits: a desktop.viewer_launch viewer id; "custom" uses viewer_template.
     viewer: str = "auto"
     viewer_template: str = ""
+    # The global shortcut that shows the window (XDG shortcuts syntax); "" for none.
+    hotkey: str = "CTRL+ALT+space"
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` for a value the app cannot use."""
@@ -87,7 +89,13 @@ class Settings:
             raise SettingsError(f"unknown editor {self.editor!r}; known: auto, custom, ...")
         if self.editor == "custom" and "{path}" not in self.editor_template:
             raise SettingsError("a custom editor command must contain {path}")
+        from desktop.shortcut_portal import valid_trigger
         from desktop.viewer_launch import VIEWER_IDS
+
+        if self.hotkey and not valid_trigger(self.hotkey):
+            raise SettingsError(
+                f"hotkey must look like CTRL+ALT+space or LOGO+k (or be empty): {self.hotkey!r}"
+            )
 
         if self.viewer not in VIEWER_IDS:
             raise SettingsError(f"unknown viewer {self.viewer!r}; known: {', '.join(VIEWER_IDS)}")

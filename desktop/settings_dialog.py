@@ -293,6 +293,13 @@ class SettingsDialog(QDialog):
         form = QFormLayout(page)
         form.addRow(self.start_at_login)
         form.addRow("Default search mode", self.search_mode)
+        self.hotkey = QLineEdit(s.hotkey, page)
+        self.hotkey.setPlaceholderText("e.g. CTRL+ALT+space or LOGO+k; empty for none")
+        self.hotkey.setToolTip(
+            "Registered with the desktop's GlobalShortcuts portal (KDE Plasma, GNOME 48+). "
+            "Elsewhere, bind the command `kenning show` in your keyboard settings."
+        )
+        form.addRow("Global shortcut", self.hotkey)
         return page
 
     def _serve_tab(self, s: Settings) -> QWidget:
@@ -397,6 +404,7 @@ class SettingsDialog(QDialog):
             editor=self.editor.currentData(),
             editor_template=self.editor_template.text().strip(),
             viewer=self.viewer.currentData(),
+            hotkey=self.hotkey.text().strip(),
             viewer_template=self.viewer_template.text().strip(),
             start_at_login=self.start_at_login.isChecked(),
             search_mode=self.search_mode.currentData(),

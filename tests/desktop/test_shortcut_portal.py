@@ -191,3 +191,88 @@ def test_triggers_follow_the_shortcuts_spec() -> None:
     assert (
         not valid_trigger("ctrl alt space") and not valid_trigger("CTRL+") and not valid_trigger("")
     )
+
+
+# ------------------------------------------------------------------ the app, wired
+@pytest.fixture
+def started_app(qtbot, tmp_path: Path):
+    """``start(hotkey)``: a KenningApp over an empty folder with a fast fake model."""
+    from desktop.app import KenningApp
+    from desktop.settings import Settings
+    from tests.fake_embedder import HashingEmbedder
+
+    apps: list = []
+    threads_before = set(threading.enumerate())
+
+    def start(hotkey: str):
+        folder = tmp_path / "empty"
+        folder.mkdir(exist_ok=True)
+        settings = Settings(folders=[str(folder)], first_run_done=True, hotkey=hotkey)
+        app = KenningApp(
+            settings,
+            tmp_path / "data",
+            settings_path=tmp_path / "settings.json",
+            use_tray=False,
+            watch=False,
+            make_embedder=lambda _s: lambda: HashingEmbedder(dim=32),
+        )
+        apps.append(app)
+        qtbot.addWidget(app.window)
+        return app
+
+    yield start
+    for app in apps:
+        assert app.shutdown(timeout=10.0)
+    leftover = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+    assert leftover == [], leftover
+
+
+def _texts(messages: list) -> list[str]:
+    return [m.text for m in messages]
+
+
+@needs_dbus
+@pytest.mark.gui
+def test_the_hotkey_brings_the_window_forward(
+    qtbot, private_bus: str, tmp_path: Path, started_app
+) -> None:
+    fake = start_fake_portal(tmp_path / "calls.jsonl")
+    try:
+        app = started_app("CTRL+ALT+k")
+        messages: list = []
+        app.notifier.posted.connect(messages.append)
+        with qtbot.waitSignal(app.hotkey.ready, timeout=int(WAIT_S * 1000)):
+            app.start(show=False)
+        qtbot.waitUntil(
+            lambda: "Press Ctrl+Alt+K anywhere to search with Kenning" in _texts(messages)
+        )
+        app.window.hide()
+        with qtbot.waitSignal(app.hotkey.activated, timeout=int(WAIT_S * 1000)):
+            press(SHORTCUT_ID)
+        qtbot.waitUntil(app.window.isVisible)
+    finally:
+        fake.terminate()
+        fake.wait(30)
+
+
+@needs_dbus
+@pytest.mark.gui
+def test_without_a_portal_the_app_says_how_to_bind_kenning_show(
+    qtbot, private_bus: str, started_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CURRENT_DESKTOP", "XFCE")
+    app = started_app("LOGO+k")
+    messages: list = []
+    app.notifier.posted.connect(messages.append)
+    with qtbot.waitSignal(app.hotkey.unavailable, timeout=int(WAIT_S * 1000)):
+        app.start(show=False)
+    want = manual_binding_hint("LOGO+k", "XFCE")
+    assert "Super+K" in want
+    qtbot.waitUntil(lambda: want in _texts(messages))
+
+
+@pytest.mark.gui
+def test_an_empty_hotkey_registers_nothing(qtbot, started_app) -> None:
+    app = started_app("")
+    app.start(show=False)
+    assert app.hotkey._portal is None
