@@ -300,6 +300,14 @@ class SettingsDialog(QDialog):
             "Elsewhere, bind the command `kenning show` in your keyboard settings."
         )
         form.addRow("Global shortcut", self.hotkey)
+        note = QLabel(
+            "Registered through the desktop's GlobalShortcuts portal (KDE Plasma, GNOME 48 "
+            "and later). Elsewhere, bind the command “kenning show” to a key in your "
+            "desktop's keyboard settings.",
+            page,
+        )
+        note.setWordWrap(True)
+        form.addRow("", note)
         return page
 
     def _serve_tab(self, s: Settings) -> QWidget:

@@ -151,8 +151,10 @@ class ShortcutPortal:
             log.exception("the global shortcut stopped working")
         finally:
             if session is not None:
-                with contextlib.suppress(Exception):
-                    conn.send(_call(session, SESSION_IFACE, "Close", "", ()))
+                with contextlib.suppress(Exception):  # the portal may be gone already
+                    conn.send_and_get_reply(
+                        _call(session, SESSION_IFACE, "Close", "", ()), timeout=2
+                    )
             conn.close()
 
     def _register(self, conn: Any) -> tuple[str, str]:
