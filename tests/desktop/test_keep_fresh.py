@@ -157,3 +157,55 @@ def test_no_watch_is_offered_only_when_the_front_end_can_keep_fresh() -> None:
     assert bare.parse_args(["mcp"]).no_watch is True
     with pytest.raises(SystemExit):
         bare.parse_args(["mcp", "--no-watch"])
+
+
+def test_serve_search_after_an_edit_returns_the_new_code(
+    indexed_project: tuple[Path, Path], tiny_qwen3_dir: Path
+) -> None:
+    import signal
+    import subprocess
+
+    import httpx
+
+    from tests.desktop.stderr_lines import StderrLines
+
+    root, data_dir = indexed_project
+    token = "keep-fresh-token-0123456789"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "desktop",
+            "serve",
+            "--port",
+            "0",
+            "--token",
+            token,
+            "--data-dir",
+            str(data_dir),
+            "--model",
+            str(tiny_qwen3_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    lines = StderrLines(proc.stderr)  # type: ignore[arg-type]
+    try:
+        url = lines.wait_for(r"OpenAI base URL: (http://\S+)/v1").group(1)
+        lines.wait_for(r"keeping the index fresh: watching " + str(root))
+        lines.wait_for(r"up to date: 0 files indexed")  # the catch-up found nothing new
+        (root / "uploads.py").write_text(NEW_CODE)
+        lines.wait_for(r"\d\d:\d\d:\d\d updated 1 file")
+        answer = httpx.post(
+            f"{url}/v1/search",
+            json={"query": "rotate signing keys", "mode": "semantic", "limit": 50},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=DEADLINE_S,
+        )
+        assert answer.status_code == 200, answer.text
+        assert "rotate_signing_keys" in [hit["symbol"] for hit in answer.json()["results"]]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(120) == 0, lines.rest()
