@@ -108,3 +108,38 @@ def test_index_without_a_running_app_indexes_by_itself(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     # (Whether a.md parsed is the pipeline's business; this checks who did the indexing.)
     assert done.stderr.count("Indexed ") == 1 and "running Kenning app" not in done.stderr
+
+
+def test_show_starts_the_app_when_none_runs(tmp_path: Path) -> None:
+    folder, data_dir = tmp_path / "empty", tmp_path / "data"
+    folder.mkdir()
+    save_settings(Settings(folders=[str(folder)], first_run_done=True, model="offline"))
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    app = subprocess.Popen(
+        [sys.executable, "-m", "desktop", "show", "--data-dir", str(data_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
+    log = StderrLines(app.stderr)  # type: ignore[arg-type]
+    try:
+        # The app is up when its single-instance socket is; a second `show` reaches it.
+        _poll(lambda: socket_path(server_name(data_dir)).exists(), "the app's socket")
+        again = _kenning("show", "--data-dir", str(data_dir))
+        assert again.returncode == 0 and again.stderr == ""
+        assert app.poll() is None
+        # Quit once the model has loaded (its index exists): a quit during the load waits
+        # for the load to end, which under load takes longer than this test waits.
+        _poll(lambda: (data_dir / "index.sqlite3").exists(), "the app's index")
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            app.wait(120)
+        finally:
+            if app.poll() is None:
+                app.kill()
+    assert app.returncode == 0, log.rest()
