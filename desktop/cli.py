@@ -123,7 +123,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from desktop.running_app_cli import hand_off_index
 
     # The desktop app owns this index while it runs: it indexes the folders, not us.
-    handed = hand_off_index(data_dir, roots)
+    handed = hand_off_index(data_dir, roots, args)
     if handed is not None:
         return handed
     try:

@@ -33,7 +33,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     return run_app(["--data-dir", str(args.data_dir)] if args.data_dir else [])
 
 
-def hand_off_index(data_dir: Path, roots: list[Path]) -> int | None:
+def hand_off_index(
+    data_dir: Path, roots: list[Path], args: argparse.Namespace | None = None
+) -> int | None:
     """When the app runs on ``data_dir``, give it ``roots`` and return the exit status;
     None when no app runs (or it is not ready), so ``kenning index`` indexes by itself."""
     answer = hand_off_folders(data_dir, [r.expanduser().resolve() for r in roots])
@@ -42,9 +44,14 @@ def hand_off_index(data_dir: Path, roots: list[Path]) -> int | None:
     if not answer.ok:
         raise KenningError(f"the running Kenning app refused the folders: {answer.message}")
     # One line: what happened and where to follow it, instead of a progress bar here.
+    model_options = ("model", "server_url", "device", "dimensions")
+    given = [o for o in model_options if args is not None and getattr(args, o, None)]
+    ignored = (
+        f"; it uses its own model, so --{given[0].replace('_', '-')} is ignored" if given else ""
+    )
     print(
         f"kenning: {answer.message} (it keeps them fresh; follow it in its window or with "
-        "`kenning status`)",
+        f"`kenning status`{ignored})",
         file=sys.stderr,
     )
     return 0

@@ -81,8 +81,9 @@ def test_index_hands_folders_to_the_running_app(tmp_path: Path) -> None:
         assert load_settings(default_settings_path()).folders == [str(first), str(second)]
 
         # Asked again: nothing to add, the folder is refreshed.
-        again = _kenning("index", str(second), "--data-dir", str(data_dir))
+        again = _kenning("index", str(second), "--data-dir", str(data_dir), "--model", "x")
         assert "is refreshing" in again.stderr and again.returncode == 0
+        assert "it uses its own model, so --model is ignored" in again.stderr
 
         # `kenning show` reaches this app; it does not start another one.
         shown = _kenning("show", "--data-dir", str(data_dir))
