@@ -21,6 +21,7 @@ import os
 import re
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -143,7 +144,8 @@ class ShortcutPortal:
                 try:
                     session, description = self._register(conn)
                 except PortalUnavailable as exc:
-                    self._on_unavailable(str(exc))
+                    if not self._stop.is_set():  # nobody waits for the answer any more
+                        self._on_unavailable(str(exc))
                     return
                 self._on_ready(description)
                 self._listen(conn, presses, session)
@@ -209,10 +211,7 @@ class ShortcutPortal:
             reply = conn.send_and_get_reply(call, timeout=10)
             if reply.header.message_type == MessageType.error:
                 raise PortalUnavailable(f"the portal refused the shortcut: {_error_name(reply)}")
-            try:
-                signal = conn.recv_until_filtered(responses, timeout=self._timeout)
-            except TimeoutError:
-                raise PortalUnavailable("the desktop did not answer the shortcut request") from None
+            signal = self._wait_for(conn, responses)
         code, results = signal.body
         if code != 0:
             raise PortalUnavailable(
@@ -221,6 +220,19 @@ class ShortcutPortal:
                 else f"the portal could not bind the shortcut (response {code})"
             )
         return dict(results)
+
+    def _wait_for(self, conn: Any, responses: Any) -> Any:
+        """The Response signal; in slices, so stop() need not wait for the user's dialog."""
+        deadline = time.monotonic() + self._timeout
+        while not self._stop.is_set():
+            try:
+                return conn.recv_until_filtered(responses, timeout=_POLL_S)
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    break
+        if self._stop.is_set():
+            raise PortalUnavailable("stopped before the desktop answered")
+        raise PortalUnavailable("the desktop did not answer the shortcut request")
 
     def _listen(self, conn: Any, presses: Any, session: str) -> None:
         while not self._stop.is_set():

@@ -5,7 +5,8 @@ It owns org.freedesktop.portal.Desktop and answers like the real portal: each ca
 Request path and then emits that Request's ``Response`` signal. Every call it gets is
 appended to RECORD_FILE as a JSON line. Extra method ``org.kenning.Test.Press(s id)`` makes it
 emit ``Activated`` for the last session, as a key press would. ``--cancel`` answers
-BindShortcuts with response 1 (the user cancelled the desktop's dialog).
+BindShortcuts with response 1 (the user cancelled the desktop's dialog); ``--silent`` never
+answers it (the dialog is still open).
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ def _plain(value: object) -> object:
 
 
 class FakePortal:
-    def __init__(self, record: Path, *, cancel: bool) -> None:
+    def __init__(self, record: Path, *, cancel: bool, silent: bool) -> None:
         self.record = record
         self.cancel = cancel
+        self.silent = silent
         self.conn = open_dbus_connection(bus="SESSION")
         self.session = ""
 
@@ -73,6 +75,8 @@ class FakePortal:
         elif member == "BindShortcuts":
             _session, shortcuts, _parent, options = msg.body
             request = self.answer(msg, sender, options["handle_token"][1])
+            if self.silent:
+                return  # like a desktop whose confirmation dialog the user leaves open
             if self.cancel:
                 self.respond(request, 1, {})
                 return
@@ -109,4 +113,6 @@ class FakePortal:
 
 
 if __name__ == "__main__":
-    FakePortal(Path(sys.argv[1]), cancel="--cancel" in sys.argv).run()
+    FakePortal(
+        Path(sys.argv[1]), cancel="--cancel" in sys.argv, silent="--silent" in sys.argv
+    ).run()

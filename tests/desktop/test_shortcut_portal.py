@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,6 +97,10 @@ def press(shortcut_id: str) -> None:
         conn.send_and_get_reply(new_method_call(address, "Press", "s", (shortcut_id,)))
 
 
+def _text(record: Path) -> str:
+    return record.read_text() if record.exists() else ""
+
+
 def calls(record: Path) -> list[dict]:
     return [json.loads(line) for line in record.read_text().splitlines()]
 
@@ -156,6 +161,24 @@ def test_a_cancelled_dialog_is_reported(private_bus: str, tmp_path: Path) -> Non
         assert "cancelled" in events.reason
     finally:
         assert portal.stop()
+        fake.terminate()
+        fake.wait(30)
+
+
+@needs_dbus
+def test_stop_does_not_wait_for_an_unanswered_dialog(private_bus: str, tmp_path: Path) -> None:
+    record = tmp_path / "calls.jsonl"
+    fake = start_fake_portal(record, "--silent")
+    events = Events()
+    portal = events.portal()  # waits up to WAIT_S for the answer
+    try:
+        portal.start()
+        deadline = time.monotonic() + WAIT_S
+        while "BindShortcuts" not in _text(record) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert portal.stop(timeout=10.0)  # well before WAIT_S
+        assert not events.unavailable.is_set() and not events.ready.is_set()
+    finally:
         fake.terminate()
         fake.wait(30)
 
