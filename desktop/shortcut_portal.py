@@ -61,9 +61,9 @@ def manual_binding_hint(trigger: str, desktop: str | None = None) -> str:
     key = readable_trigger(trigger)
     name = desktop.upper()
     if "KDE" in name:
-        where = "System Settings > Keyboard > Shortcuts > Add New > Command or Script"
+        where = "System Settings > Shortcuts > Add New > Command"
     elif "GNOME" in name or "UNITY" in name or "BUDGIE" in name:
-        where = "Settings > Keyboard > View and Customize Shortcuts > Custom Shortcuts"
+        where = "Settings > Keyboard > Custom Shortcuts"
     elif "XFCE" in name:
         where = "Settings > Keyboard > Application Shortcuts > Add"
     elif "CINNAMON" in name:
@@ -74,10 +74,8 @@ def manual_binding_hint(trigger: str, desktop: str | None = None) -> str:
         where = "LXQt Settings > Shortcut Keys > Add"
     else:
         where = "your desktop's keyboard shortcut settings (or your window manager's config)"
-    return (
-        f"This desktop offers no global shortcut service: to open Kenning with {key}, bind the "
-        f"command `kenning show` to it in {where}."
-    )
+    # Short: it has to fit a status bar.
+    return f"No global shortcut service on this desktop: bind `kenning show` to {key} in {where}."
 
 
 class ShortcutPortal:
