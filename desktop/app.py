@@ -27,6 +27,8 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop.editor_launch import open_in_editor, reveal_in_file_manager
+from desktop.folder_handoff import take_folders
+from desktop.global_hotkey import GlobalHotkey
 from desktop.health_dialog import HealthDialog
 from desktop.i18n import install_translation
 from desktop.local_server import LocalServer, serve_token
@@ -43,9 +45,11 @@ from desktop.settings import (
     set_aside_broken,
 )
 from desktop.settings_dialog import SettingsDialog, needs_service_restart
+from desktop.shortcut_portal import manual_binding_hint
 from desktop.single_instance import SingleInstance, server_name
 from desktop.switch_search import searcher_for_index_model, switch_progress_text
 from desktop.tray import TrayController
+from desktop.viewer_launch import is_document, open_in_viewer
 from engine.errors import KenningError, ModelMismatchError
 from engine.types import Embedder, SearchResult
 
@@ -163,6 +167,7 @@ class KenningApp(QObject):
         self.window.set_roots(settings.folders)
         self.window.set_mode(settings.search_mode)
         self.local_server = LocalServer(self.data_dir, self.notifier)
+        self.hotkey = GlobalHotkey(self)
         self.health: HealthDialog | None = None
         self.searcher: Any = None
         # The model the semantic searcher embeds queries with (None: words only so far).
@@ -208,8 +213,12 @@ class KenningApp(QObject):
         t.pause_requested.connect(self.set_paused)
         t.settings_requested.connect(self.show_settings)
         t.quit_requested.connect(self.quit)
+        self.hotkey.activated.connect(w.bring_forward)
+        self.hotkey.ready.connect(self._on_hotkey_ready)
+        self.hotkey.unavailable.connect(self._on_hotkey_unavailable)
         if self.instance is not None:
             self.instance.activated.connect(w.bring_forward)
+            self.instance.set_index_handler(self.take_folders)
 
     def start(self, *, show: bool = True) -> None:
         """Search what is already indexed at once; load the model and index in the background."""
@@ -218,8 +227,16 @@ class KenningApp(QObject):
         self.service.start()
         # Bound now, so a busy port is told at once; it answers 503 until the model is ready.
         self.local_server.configure(self.settings.serve_enabled, self.settings.serve_port)
+        self.hotkey.start(self.settings.hotkey)
         if show or not self.tray.available:
             self.window.bring_forward()
+
+    def _on_hotkey_ready(self, description: str) -> None:
+        self.notifier.info(f"Press {description} anywhere to search with Kenning")
+
+    def _on_hotkey_unavailable(self, reason: str) -> None:
+        log.info("no global hotkey: %s", reason)
+        self.notifier.info(manual_binding_hint(self.hotkey.trigger))
 
     # ------------------------------------------------------------------ searcher
     def _set_searcher(self, searcher: Any, semantic: bool) -> None:
@@ -385,6 +402,9 @@ class KenningApp(QObject):
 
     # ------------------------------------------------------------------ user commands
     def open_result(self, result: SearchResult) -> None:
+        if is_document(result.path):
+            self._open_document(result)
+            return
         try:
             open_in_editor(
                 self.settings.editor,
@@ -396,11 +416,28 @@ class KenningApp(QObject):
         except KenningError as exc:
             self.notifier.error(str(exc))
 
+    def _open_document(self, result: SearchResult) -> None:
+        # A PDF chunk's start_line is its page: the viewer opens there, not an editor.
+        try:
+            open_in_viewer(
+                self.settings.viewer,
+                result.path,
+                result.start_line,
+                template=self.settings.viewer_template,
+            )
+        except KenningError as exc:
+            self.notifier.error(str(exc))
+
     def reveal_result(self, result: SearchResult) -> None:
         try:
             reveal_in_file_manager(result.path)
         except KenningError as exc:
             self.notifier.error(str(exc))
+
+    def take_folders(self, folders: list[str]) -> tuple[bool, str]:
+        """``kenning index`` handed these folders over: index them here, with the app's model,
+        rather than a second writer competing for the same index. Returns (ok, one line)."""
+        return take_folders(self, folders)
 
     def reindex_all(self) -> None:
         self.service.resume()
@@ -460,6 +497,8 @@ class KenningApp(QObject):
         elif new.folders != old.folders:
             self.service.set_roots(new.folder_paths())
         self._apply_serve_settings(old, new)
+        if new.hotkey != old.hotkey:
+            self.hotkey.start(new.hotkey)
 
     def _apply_serve_settings(self, old: Settings, new: Settings) -> None:
         was_serving = self.local_server.running
@@ -495,6 +534,7 @@ class KenningApp(QObject):
         end = time.monotonic() + timeout
         # The server first, so no request reaches the model while the indexer stops.
         served = self.local_server.stop(timeout / 2)
+        self.hotkey.stop()
         self.runner.shutdown(wait=True)
         stopped = self.service.stop(max(0.0, end - time.monotonic())) and served
         if self.searcher is not None:

@@ -77,6 +77,12 @@ def cmd_index(args: argparse.Namespace) -> int:
         if not root.is_dir():
             raise KenningError(f"not a folder: {root} (index the folder that contains it)")
     data_dir = data_dir_from(args)
+    from desktop.running_app_cli import hand_off_index
+
+    # The desktop app owns this index while it runs: it indexes the folders, not us.
+    handed = hand_off_index(data_dir, roots, args)
+    if handed is not None:
+        return handed
     check_writable_data_dir(data_dir)
     try:
         previous = recorded_model(data_dir)
@@ -295,7 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(app_options)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("index", help="index folders (incrementally)")
+    p = sub.add_parser(
+        "index",
+        help="index folders (incrementally)",
+        description="Index folders incrementally. When the desktop app is running on the same "
+        "index, the folders are handed to it (it indexes and watches them) instead.",
+    )
     p.add_argument("paths", nargs="+", metavar="PATH", help="folders to index")
     add_common_options(p)
     p.set_defaults(func=cmd_index)
@@ -350,14 +361,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_optional(sub: argparse._SubParsersAction) -> None:
     """Subcommands whose modules register themselves (serve, mcp, install-desktop)."""
+    from desktop.cli_folders import register_cli as register_folders
     from desktop.desktop_integration import register_cli as register_desktop
+    from desktop.running_app_cli import register_cli as register_show
     from desktop.serve_cli import register_cli as register_serve
+    from desktop.watch_cli import register_cli as register_watch
 
     register_serve(sub)
     register_desktop(sub)
-    from desktop.cli_folders import register_cli as register_folders
-
     register_folders(sub)
+    register_watch(sub)
+    register_show(sub)
 
 
 def _check_option_order(parser: argparse.ArgumentParser, argv: list[str], command: str) -> None:

@@ -2,15 +2,22 @@
 
 The servers themselves live in the engine (the desktop app runs the same HTTP server); what a
 user types, what the terminal shows and how the model is chosen are the front end's.
+
+Both keep the index they serve fresh while they run (``desktop.keep_fresh.FreshIndex``
+watches the index's folders and indexes every saved change); ``--no-watch`` serves the index
+as it is.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.cli_common import (
@@ -32,6 +39,7 @@ from engine.types import Embedder
 
 if TYPE_CHECKING:
     # The server (and numpy) load when a subcommand runs, not when it is registered.
+    from desktop.keep_fresh import FreshIndex
     from engine.serve.http_api import KenningServer
 
 
@@ -74,6 +82,7 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         help="also accept this Host name (behind a reverse proxy); repeatable",
     )
     p.add_argument("--no-search", action="store_true", help="serve embeddings only")
+    _add_watch_option(p)
     add_common_options(p)
     p.set_defaults(func=cmd_serve)
 
@@ -82,8 +91,28 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         help="search the index from coding agents (MCP server on stdio)",
         description="Run a Model Context Protocol server on stdin/stdout with a 'search' tool.",
     )
+    _add_watch_option(p)
     add_common_options(p)
     p.set_defaults(func=cmd_mcp)
+
+
+def _add_watch_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-watch",
+        action="store_true",
+        help="serve the index as it is; by default the index's folders are watched while "
+        "this runs and every saved change is indexed (one line on stderr per batch)",
+    )
+
+
+def _fresh(
+    args: argparse.Namespace, data_dir: Path, embedder: Callable[[], Embedder]
+) -> FreshIndex | None:
+    if args.no_watch:
+        return None
+    from desktop.keep_fresh import FreshIndex
+
+    return FreshIndex(data_dir, embedder, _say)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -98,7 +127,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     given = args.token or os.environ.get(ENV_SERVE_TOKEN)
     token = check_token(given) if given else load_or_create_token()
     _check_port_free(args.host, args.port)  # before seconds of model loading
-    embedder = embedder_from(args, default_model=recorded_model_id(data_dir))
+    from engine.priority_embedder import PriorityEmbedder
+
+    # One query-first owner of the model for the server and the indexer keeping it fresh.
+    embedder = PriorityEmbedder(embedder_from(args, default_model=recorded_model_id(data_dir)))
+    fresh = None if args.no_search else _fresh(args, data_dir, lambda: embedder)
     config = ServeConfig(
         token=token,
         host=args.host,
@@ -108,7 +141,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         allow_hosts=tuple(args.allow_host),
     )
     try:
-        server = make_server(config, embedder, data_dir=None if args.no_search else data_dir)
+        server = make_server(
+            config,
+            embedder,
+            data_dir=None if args.no_search else data_dir,
+            vectors=(lambda: fresh.vectors) if fresh is not None else None,
+        )
     except OSError as exc:
         raise KenningError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
 
@@ -123,24 +161,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"warning: listening on {args.host}, not only this machine: anyone who can "
             "reach it and has the token can use it"
         )
-    _say("press Ctrl+C to stop")
-    _serve_until_signalled(server)
+    with fresh if fresh is not None else contextlib.nullcontext():
+        _say("press Ctrl+C to stop")
+        _serve_until_signalled(server)
     return 0
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
+    from engine.priority_embedder import PriorityEmbedder
     from engine.serve.mcp_server import run_stdio
 
     data_dir = data_dir_from(args)
     loaded: list[Embedder] = []
+    lock = threading.Lock()
 
     def embedder() -> Embedder:
-        # Loaded at the first search so the MCP handshake is answered at once.
-        if not loaded:
-            loaded.append(embedder_from(args, default_model=recorded_model_id(data_dir)))
-        return loaded[0]
+        # Loaded at the first search (or by the indexer keeping the index fresh, on its
+        # own thread) so the MCP handshake is answered at once; one query-first owner.
+        with lock:
+            if not loaded:
+                inner = embedder_from(args, default_model=recorded_model_id(data_dir))
+                loaded.append(PriorityEmbedder(inner))
+            return loaded[0]
 
-    run_stdio(data_dir, embedder)
+    fresh = _fresh(args, data_dir, embedder)
+    if fresh is None:
+        run_stdio(data_dir, embedder)
+        return 0
+    with fresh:
+        run_stdio(data_dir, embedder, vectors=lambda: fresh.vectors)
     return 0
 
 

@@ -75,6 +75,11 @@ class Settings:
     serve_enabled: bool = False
     serve_port: int = DEFAULT_SERVE_PORT
     language: str = "auto"
+    # PDF/DOCX hits: a desktop.viewer_launch viewer id; "custom" uses viewer_template.
+    viewer: str = "auto"
+    viewer_template: str = ""
+    # The global shortcut that shows the window (XDG shortcuts syntax); "" for none.
+    hotkey: str = "CTRL+ALT+space"
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` for a value the app cannot use."""
@@ -105,6 +110,18 @@ class Settings:
             raise SettingsError(f"unknown editor {self.editor!r}; known: auto, custom, ...")
         if self.editor == "custom" and "{path}" not in self.editor_template:
             raise SettingsError("a custom editor command must contain {path}")
+        from desktop.shortcut_portal import valid_trigger
+        from desktop.viewer_launch import VIEWER_IDS
+
+        if self.hotkey and not valid_trigger(self.hotkey):
+            raise SettingsError(
+                f"hotkey must look like CTRL+ALT+space or LOGO+k (or be empty): {self.hotkey!r}"
+            )
+
+        if self.viewer not in VIEWER_IDS:
+            raise SettingsError(f"unknown viewer {self.viewer!r}; known: {', '.join(VIEWER_IDS)}")
+        if self.viewer == "custom" and "{path}" not in self.viewer_template:
+            raise SettingsError("a custom document viewer command must contain {path}")
         if self.search_mode not in SEARCH_MODES:
             raise SettingsError(f"search_mode must be one of {', '.join(SEARCH_MODES)}")
         if self.language not in UI_LANGUAGES:

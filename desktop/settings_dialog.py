@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from desktop.editor_launch import PRESETS, Which, detect_default, installed_presets
 from desktop.index_time_estimate import Estimator, IndexTimeEstimate
 from desktop.settings import Settings, SettingsError
+from desktop.viewer_launch import VIEWERS
 from engine.errors import KenningError
 
 log = logging.getLogger(__name__)
@@ -337,9 +338,31 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Open results with"), self.editor)
         form.addRow(self.tr("Custom command"), self.editor_template)
         form.addRow("", help_text)
+        self._add_viewer_rows(form, s, which)
         self.editor.currentIndexChanged.connect(self._update_editor_fields)
         self._update_editor_fields()
         return page
+
+    def _add_viewer_rows(self, form: QFormLayout, s: Settings, which: Which) -> None:
+        """PDF and DOCX hits open in a document viewer (at the page), not the editor."""
+        page = form.parentWidget()
+        self.viewer = QComboBox(page)
+        self.viewer.addItem("Automatic (the desktop's PDF viewer, at the page)", "auto")
+        self.viewer.addItem("System default application (first page)", "system")
+        for viewer in VIEWERS:
+            found = any(which(name) for name in viewer.executables)
+            self.viewer.addItem(viewer.label + ("" if found else "  (not found)"), viewer.id)
+        self.viewer.addItem("Custom command…", "custom")
+        self.viewer.setCurrentIndex(max(0, self.viewer.findData(s.viewer)))
+        self.viewer_template = QLineEdit(s.viewer_template, page)
+        self.viewer_template.setPlaceholderText("e.g. myviewer --page {page} {path}")
+        form.addRow("Open PDF and DOCX with", self.viewer)
+        form.addRow("Custom viewer command", self.viewer_template)
+        self.viewer.currentIndexChanged.connect(self._update_viewer_fields)
+        self._update_viewer_fields()
+
+    def _update_viewer_fields(self, *_args: object) -> None:
+        self.viewer_template.setEnabled(self.viewer.currentData() == "custom")
 
     def _general_tab(self, s: Settings) -> QWidget:
         page = QWidget(self)
@@ -372,6 +395,25 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Language"), self.language)
         form.addRow("", language_note)
         form.addRow(self.tr("Recent searches"), self.clear_history_button)
+        self.hotkey = QLineEdit(s.hotkey, page)
+        self.hotkey.setPlaceholderText(self.tr("e.g. CTRL+ALT+space or LOGO+k; empty for none"))
+        self.hotkey.setToolTip(
+            self.tr(
+                "Registered with the desktop's GlobalShortcuts portal (KDE Plasma, GNOME 48+). "
+                "Elsewhere, bind the command `kenning show` in your keyboard settings."
+            )
+        )
+        form.addRow(self.tr("Global shortcut"), self.hotkey)
+        note = QLabel(
+            self.tr(
+                "Registered through the desktop's GlobalShortcuts portal (KDE Plasma, GNOME 48 "
+                "and later). Elsewhere, bind the command “kenning show” to a key in your "
+                "desktop's keyboard settings."
+            ),
+            page,
+        )
+        note.setWordWrap(True)
+        form.addRow("", note)
         return page
 
     def _on_clear_history(self) -> None:
@@ -509,6 +551,9 @@ class SettingsDialog(QDialog):
             dimensions=self.dimensions.value() or None,
             editor=self.editor.currentData(),
             editor_template=self.editor_template.text().strip(),
+            viewer=self.viewer.currentData(),
+            hotkey=self.hotkey.text().strip(),
+            viewer_template=self.viewer_template.text().strip(),
             start_at_login=self.start_at_login.isChecked(),
             search_mode=self.search_mode.currentData(),
             language=self.language.currentData(),

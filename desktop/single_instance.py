@@ -2,32 +2,28 @@
 
 The first instance listens on a :class:`QLocalServer`; a later launch connects, sends
 ``show`` and exits. The server name includes the user and a hash of the data directory, so
-two users (or two separate indexes) never meet.
+two users (or two separate indexes) never meet. ``kenning show`` and ``kenning index`` reach
+the same socket without Qt (desktop/instance_client.py, which also documents the protocol).
 """
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import logging
-from pathlib import Path
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QByteArray, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from desktop.instance_client import INDEX, MAX_LINE, SHOW, parse_request, server_name
 
 log = logging.getLogger(__name__)
 
+__all__ = ["SingleInstance", "server_name"]
+
 _SHOW = b"show\n"
+_BUFFER = "kenningBuffer"  # a dynamic property of each socket: its unfinished line
 
-
-def server_name(data_dir: Path) -> str:
-    digest = hashlib.sha256(str(Path(data_dir).absolute()).encode()).hexdigest()[:12]
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "user"
-    safe_user = "".join(c for c in user if c.isalnum()) or "user"
-    return f"kenning-{safe_user}-{digest}"
+IndexHandler = Callable[[list[str]], tuple[bool, str]]
 
 
 class SingleInstance(QObject):
@@ -43,6 +39,15 @@ class SingleInstance(QObject):
         super().__init__(parent)
         self.name = name
         self._server: QLocalServer | None = None
+        self._index_handler: IndexHandler | None = None
+
+    def set_index_handler(self, handler: IndexHandler | None) -> None:
+        """Who answers ``index`` requests (the running app): ``(ok, message)`` per request.
+
+        Until one is set (the first-run wizard is still open), requests are refused, and
+        ``kenning index`` indexes by itself.
+        """
+        self._index_handler = handler
 
     def notify_running(self, timeout_ms: int = 1000) -> bool:
         """Ask a running instance to show itself; True when one answered."""
@@ -90,6 +95,37 @@ class SingleInstance(QObject):
             self._read(sock)
 
     def _read(self, sock: QLocalSocket) -> None:
-        data = bytes(sock.readAll().data())
-        if _SHOW.strip() in data:
+        # Requests are lines; one may arrive in pieces, so the unfinished part waits on the
+        # socket itself (a dynamic property), which goes away with the socket.
+        held = sock.property(_BUFFER)
+        data = (bytes(held.data()) if held is not None else b"") + bytes(sock.readAll().data())
+        *lines, rest = data.split(b"\n")
+        if len(rest) > MAX_LINE:
+            log.warning("dropping an over-long request on the single-instance socket")
+            sock.abort()
+            return
+        sock.setProperty(_BUFFER, QByteArray(rest))
+        for line in lines:
+            self._handle(sock, line)
+
+    def _handle(self, sock: QLocalSocket, line: bytes) -> None:
+        try:
+            command, folders = parse_request(line.decode())
+        except (UnicodeDecodeError, ValueError) as exc:
+            log.info("ignoring a request on the single-instance socket: %s", exc)
+            self._answer(sock, False, "not understood")
+            return
+        if command == SHOW:
             self.activated.emit()
+        elif command == INDEX:
+            if self._index_handler is None:
+                self._answer(sock, False, "busy: Kenning is not ready yet")
+                return
+            ok, message = self._index_handler(folders)
+            self._answer(sock, ok, message)
+
+    @staticmethod
+    def _answer(sock: QLocalSocket, ok: bool, message: str) -> None:
+        text = " ".join(message.split())  # one line, whatever the message holds
+        sock.write(f"{'ok' if ok else 'error'} {text}\n".encode())
+        sock.flush()

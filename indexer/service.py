@@ -73,6 +73,11 @@ class IndexService:
     ``make_embedder`` is called on the worker thread (model loading never blocks the caller).
     When it takes an ``on_notice`` keyword (as ``functools.partial(load_embedder, ...)`` does),
     the notices it gives are passed on with :meth:`ServiceListener.on_model_ready`.
+
+    ``adopt_indexed``: folders the index holds beyond ``roots`` are indexed and watched too
+    (the app: one folder list with the CLI). ``kenning watch A`` passes False: an index that
+    also holds B keeps B, but only A is watched. No folder is ever dropped unless a caller
+    removed it with :meth:`set_roots`.
     """
 
     def __init__(
@@ -87,8 +92,10 @@ class IndexService:
         rescan_interval_s: float = DEFAULT_RESCAN_INTERVAL_S,
         quiet_s: float = DEFAULT_QUIET_S,
         max_delay_s: float = DEFAULT_MAX_DELAY_S,
+        adopt_indexed: bool = True,
     ) -> None:
         self._data_dir = Path(data_dir)
+        self._adopt_indexed = adopt_indexed
         self._make_embedder = make_embedder
         self._listener = listener
         self._watch = watch
@@ -386,7 +393,7 @@ class IndexService:
             # through set_roots goes.
             self._to_remove |= known & self._removed
             extra = sorted(known - set(self._roots) - self._removed)
-            if extra:
+            if extra and self._adopt_indexed:
                 log.info("also indexing the folders already in the index: %s", extra)
                 self._roots = [*self._roots, *extra]
                 self._to_index |= set(extra)

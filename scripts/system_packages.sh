@@ -3,6 +3,7 @@
 # the X libraries Qt loads, Xvfb). Installed when missing and we may; otherwise say so.
 set -uo pipefail
 packages=(desktop-file-utils appstream strace xvfb libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3
+  dbus-daemon
   fonts-noto-cjk)  # CJK text in the Chinese UI tests and screenshots, without tofu
 missing=()
 for p in "${packages[@]}"; do

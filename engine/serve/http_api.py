@@ -387,12 +387,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 
 def make_server(
-    config: ServeConfig, embedder: Embedder, *, data_dir: Path | None = None
+    config: ServeConfig,
+    embedder: Embedder,
+    *,
+    data_dir: Path | None = None,
+    vectors: Callable[[], Any] | None = None,
 ) -> KenningServer:
     """A server for ``embedder`` (and search over ``data_dir`` when given), not yet started.
 
     The embedder is shared by embeddings and search through one priority lock, so a search
-    query never waits behind a large embeddings batch.
+    query never waits behind a large embeddings batch. ``vectors``: see :class:`SearchApi`.
     """
     from engine.priority_embedder import PriorityEmbedder
 
@@ -400,5 +404,5 @@ def make_server(
         embedder if isinstance(embedder, PriorityEmbedder) else PriorityEmbedder(embedder)
     )
     embeddings = EmbeddingsApi(shared, max_batch=config.max_batch)
-    search = SearchApi(data_dir, lambda: shared) if data_dir is not None else None
+    search = SearchApi(data_dir, lambda: shared, vectors=vectors) if data_dir is not None else None
     return KenningServer(config, embeddings, search)

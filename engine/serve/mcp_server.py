@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -113,9 +113,17 @@ def build_mcp_server(search: SearchApi) -> MCPServer:
     return server
 
 
-def run_stdio(data_dir: Path, embedder: Callable[[], Embedder | None]) -> None:
-    """Serve MCP on stdin/stdout until the client closes the pipe."""
-    search = SearchApi(data_dir, embedder)
+def run_stdio(
+    data_dir: Path,
+    embedder: Callable[[], Embedder | None],
+    *,
+    vectors: Callable[[], Any] | None = None,
+) -> None:
+    """Serve MCP on stdin/stdout until the client closes the pipe.
+
+    ``vectors``: the live vector index of an indexer keeping this index fresh (SearchApi).
+    """
+    search = SearchApi(data_dir, embedder, vectors=vectors)
     try:
         anyio.run(_serve_stdio, build_mcp_server(search))
     finally:

@@ -28,10 +28,8 @@ from engine.store import DB_NAME
 from engine.types import Embedder, SearchFilters, SearchMode
 
 if TYPE_CHECKING:
-    from engine.search import Searcher
-
-if TYPE_CHECKING:
     from engine.index_files import VectorSource
+    from engine.search import Searcher
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +57,10 @@ class SearchApi:
 
     Opening late lets ``kenning serve`` and ``kenning mcp`` start before the index exists
     (the user may run ``kenning index`` afterwards). ``embedder`` is a factory so the MCP
-    server can answer its handshake before a model has loaded.
+    server can answer its handshake before a model has loaded. ``vectors``, when given,
+    returns the live vector index of an indexer in this process (``--watch``): searching it
+    sees each batch at once, where a searcher of its own would rebuild its vectors from the
+    store after every batch.
     """
 
     def __init__(

@@ -390,6 +390,26 @@ def test_set_roots_indexes_new_folders_and_forgets_dropped_ones(
     assert listener.wait(lambda s: lexical_paths(data_dir, service, "sourdough"))
 
 
+def test_without_adopt_indexed_other_indexed_folders_are_kept(
+    tree, data_dir, run_service, tmp_path
+):
+    # `kenning watch A` on an index that also holds B must not drop B (as the app would).
+    other = (tmp_path / "other").resolve()
+    other.mkdir()
+    (other / "recipes.md").write_text("# Soup\n\nSimmer the lentils slowly.\n")
+    first = Listener()
+    service = run_service([tree, other], first)
+    first.wait_idle_after(0)
+    assert service.stop(5.0)
+
+    listener = Listener()
+    service = run_service([tree], listener, adopt_indexed=False)
+    listener.wait_idle_after(0)
+    assert lexical_paths(data_dir, service, "lentils") == {str(other / "recipes.md")}
+    (tree / "docs" / "more.md").write_text("# More\n\nThe watched folder is still watched.\n")
+    assert listener.wait(lambda s: lexical_paths(data_dir, service, "watched"))
+
+
 def test_a_model_that_fails_to_load_is_reported_and_retried(tree, data_dir, run_service):
     attempts = []
 
