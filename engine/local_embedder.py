@@ -25,6 +25,7 @@ import numpy as np
 
 from engine.errors import KenningError
 from engine.model_config import ModelConfig, read_model_config
+from engine.oom_retry import run_halving_on_oom
 from engine.token_batches import pad_batch, plan_batches
 from engine.types import QueryTask
 
@@ -187,8 +188,18 @@ class LocalEmbedder:
         lengths = [len(seq) for seq in ids]
         with self._threads_for(sum(lengths)):
             for batch in plan_batches(lengths, self._token_budget, max_batch_size=MAX_BATCH_SIZE):
-                out[batch] = self._forward([ids[i] for i in batch], prompt_length)
+                out[batch] = run_halving_on_oom(
+                    lambda rows: self._forward([ids[i] for i in rows], prompt_length),
+                    batch,
+                    lengths,
+                    what="embedding",
+                    on_shrink=self._shrink_budget,
+                )
         return out
+
+    def _shrink_budget(self, failed_tokens: int) -> None:
+        # Later calls plan within what the device managed; the halves of this batch follow.
+        self._token_budget = max(1, min(self._token_budget, failed_tokens // 2))
 
     @contextlib.contextmanager
     def _threads_for(self, tokens: int) -> Iterator[None]:
@@ -421,14 +432,16 @@ def _pick_dtype(torch: Any, device: str) -> torch.dtype:
 
 
 def _load_tokenizer(config: ModelConfig) -> Any:
+    return _load_tokenizer_from(config.transformer_dir)
+
+
+def _load_tokenizer_from(folder: Path) -> Any:
     from transformers import AutoTokenizer
 
     try:
-        return AutoTokenizer.from_pretrained(str(config.transformer_dir))
+        return AutoTokenizer.from_pretrained(str(folder))
     except (OSError, ValueError) as err:
-        raise KenningError(
-            f"Cannot load the tokenizer from {config.transformer_dir}: {_one_line(err)}"
-        ) from err
+        raise KenningError(f"Cannot load the tokenizer from {folder}: {_one_line(err)}") from err
 
 
 def _load_model(config: ModelConfig, device: str, dtype: Any) -> Any:
