@@ -46,7 +46,7 @@ RERANK_INSTRUCTIONS: dict[QueryTask, str] = {
 CancelCheck = Callable[[], bool]
 
 
-class RerankCancelled(Exception):  # noqa: N818 - it is a signal, not an error
+class RerankCancelled(Exception):
     """A newer query made this reranking pointless; raised between batches."""
 
 
