@@ -89,9 +89,7 @@ def test_small_token_budget_splits_batches_and_keeps_input_order(tiny_reranker_d
     small = LocalReranker(tiny_reranker_dir, model_id="t", device="cpu", token_budget=150)
     lengths = [len(ids) for ids in small.pair_ids(QUERY, DOCS, RERANK_INSTRUCTIONS["text"])]
     assert max(lengths) * 2 > 150  # so the longest pairs cannot share a batch
-    np.testing.assert_allclose(
-        small.rerank(QUERY, DOCS), reranker.rerank(QUERY, DOCS), atol=1e-5
-    )
+    np.testing.assert_allclose(small.rerank(QUERY, DOCS), reranker.rerank(QUERY, DOCS), atol=1e-5)
 
 
 def test_long_documents_lose_their_tail_not_the_template(tiny_reranker_dir: Path):
