@@ -15,3 +15,7 @@ class EmbeddingServerError(KenningError):
 
 class IndexDamagedError(KenningError):
     """A stored file could not be read back; it has to be rebuilt."""
+
+
+class RerankServerError(KenningError):
+    """A ``/rerank`` server failed, or answered something unusable."""
