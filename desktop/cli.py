@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop.cli_common import add_common_options, data_dir_from
+from desktop.cli_rerank import add_rerank_options, reranker_from
 from engine.errors import IndexDamagedError, KenningError
 from engine.types import Embedder, SearchFilters
 
@@ -193,10 +194,18 @@ def cmd_search(args: argparse.Namespace) -> int:
         kind=args.kind,
         folder=str(Path(args.folder).expanduser().resolve()) if args.folder else None,
     )
+    reranker, rerank_policy = reranker_from(args)
     searcher = Searcher(data_dir, embedder)
     try:
         for query in queries:
-            results = searcher.search(query, mode=args.mode, limit=args.limit, filters=filters)
+            results = searcher.search(
+                query,
+                mode=args.mode,
+                limit=args.limit,
+                filters=filters,
+                reranker=reranker,
+                rerank_policy=rerank_policy,
+            )
             if args.json:
                 line = {"query": query, "results": [r.to_json() for r in results]}
                 print(json.dumps(line, ensure_ascii=False), flush=True)
@@ -311,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=["code", "text"], help="only code or only documents")
     p.add_argument("--folder", help="only results under this indexed folder")
     add_common_options(p)
+    add_rerank_options(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("status", help="what the index holds")
