@@ -71,6 +71,7 @@ class LocalEmbedder:
         device: str | None = None,
         dimensions: int | None = None,
         token_budget: int | None = None,
+        dtype: str | None = None,
     ) -> None:
         self._config: ModelConfig = read_model_config(Path(model_dir))
         self._model_id = model_id
@@ -84,7 +85,7 @@ class LocalEmbedder:
 
         self._torch = torch
         self._device = _pick_device(device)
-        self._dtype = _pick_dtype(torch, self._device)
+        self._dtype = _pick_dtype(torch, self._device, dtype)
         self._tokenizer = _load_tokenizer(self._config)
         self._model = _load_model(self._config, self._device, self._dtype)
         self._tokenizer_lock = threading.Lock()
@@ -422,7 +423,13 @@ def _mps_available(torch: Any) -> bool:
     return bool(mps is not None and mps.is_available())
 
 
-def _pick_dtype(torch: Any, device: str) -> torch.dtype:
+def _pick_dtype(torch: Any, device: str, requested: str | None = None) -> torch.dtype:
+    if requested:
+        # A benchmark compares float16 with bfloat16; the app never sets this.
+        chosen = getattr(torch, requested, None)
+        if not isinstance(chosen, torch.dtype):
+            raise KenningError(f"Unknown dtype {requested!r}; use float32, float16 or bfloat16")
+        return chosen
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if device.startswith("mps"):

@@ -90,6 +90,7 @@ class LocalReranker:
         device: str | None = None,
         token_budget: int | None = None,
         max_tokens: int | None = None,
+        dtype: str | None = None,
     ) -> None:
         model_dir = Path(model_dir)
         _check_causal_lm(model_dir)
@@ -100,7 +101,7 @@ class LocalReranker:
         self._torch = torch
         self._model_id = model_id
         self._device = _pick_device(device)
-        self._dtype = _pick_dtype(torch, self._device)
+        self._dtype = _pick_dtype(torch, self._device, dtype)
         self._tokenizer = _load_tokenizer_from(model_dir)
         self._model = _load_causal_lm(model_dir, self._device, self._dtype)
         self._lock = threading.Lock()

@@ -68,8 +68,14 @@ def build_tiny_tokenizer(max_length: int = 512):
     )
 
 
-def build_tiny_qwen3(folder: Path, *, max_seq_length: int = 128, seed: int = 0) -> Path:
-    """Save a tiny random ``Qwen3Model`` as a full sentence-transformers folder; return it."""
+def build_tiny_qwen3(
+    folder: Path, *, max_seq_length: int = 128, seed: int = 0, **config_overrides: object
+) -> Path:
+    """Save a tiny random ``Qwen3Model`` as a full sentence-transformers folder; return it.
+
+    ``config_overrides`` change the ``Qwen3Config`` (bench/gpu_throughput.py builds the real
+    Qwen3-Embedding-0.6B shape this way).
+    """
     import torch
     from transformers import Qwen3Config, Qwen3Model
 
@@ -90,6 +96,8 @@ def build_tiny_qwen3(folder: Path, *, max_seq_length: int = 128, seed: int = 0) 
         eos_token_id=tokenizer.eos_token_id,
         architectures=["Qwen3Model"],
     )
+    for key, value in config_overrides.items():
+        setattr(config, key, value)
     torch.manual_seed(seed)
     model = Qwen3Model(config).eval()
     model.save_pretrained(folder)
@@ -151,7 +159,7 @@ def _write_json(path: Path, data: object) -> None:
 RERANKER_MARKERS = ["<|im_start|>", "<think>", "</think>"]
 
 
-def build_tiny_qwen3_reranker(folder: Path, *, seed: int = 0) -> Path:
+def build_tiny_qwen3_reranker(folder: Path, *, seed: int = 0, **config_overrides: object) -> Path:
     """Save a tiny random ``Qwen3ForCausalLM`` + tokenizer laid out like Qwen3-Reranker."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -191,6 +199,8 @@ def build_tiny_qwen3_reranker(folder: Path, *, seed: int = 0) -> Path:
         eos_token_id=tokenizer.eos_token_id,
         architectures=["Qwen3ForCausalLM"],
     )
+    for key, value in config_overrides.items():
+        setattr(config, key, value)
     torch.manual_seed(seed)
     Qwen3ForCausalLM(config).eval().save_pretrained(folder)
     tokenizer.save_pretrained(folder)
