@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     if device == "cuda" and not torch.cuda.is_available():
         out("no CUDA device here: run with --smoke for the CPU check, or on a GPU machine")
         return 2
-    shape = SMOKE if args.smoke else {}
+    shape = SMOKE if args.smoke else QWEN3_06B
     torch.set_num_threads(max(1, torch.get_num_threads()))
     name = torch.cuda.get_device_name(0) if device == "cuda" else machine()
     peak = args.peak_tflops
