@@ -32,6 +32,7 @@ from desktop.local_server import LocalServer, serve_token
 from desktop.notify import Level, Message, Notifier, install_excepthooks
 from desktop.qt_bridge import ServiceBridge
 from desktop.query_runner import QueryRunner
+from desktop.reranker_setup import RerankerLoader
 from desktop.search_window import SearchWindow, format_eta
 from desktop.settings import (
     Settings,
@@ -142,6 +143,7 @@ class KenningApp(QObject):
         self.instance = instance
         self.bridge = ServiceBridge(self)
         self.runner = QueryRunner(self)
+        self.reranker_loader = RerankerLoader(self)
         self.window = SearchWindow(self.runner)
         self.window.setWindowIcon(app_icon())
         self.tray = TrayController(app_icon(), self, use_tray=use_tray)
@@ -189,6 +191,11 @@ class KenningApp(QObject):
         w.settings_requested.connect(self.show_settings)
         w.quit_requested.connect(self.quit)
         w.hidden_to_tray.connect(self._on_hidden_to_tray)
+        r = self.reranker_loader
+        r.ready.connect(self.runner.set_reranker)
+        r.failed.connect(self.notifier.error)
+        r.notice.connect(self.notifier.info)
+        r.progress.connect(self._on_reranker_download)
         t.show_requested.connect(w.bring_forward)
         t.reindex_requested.connect(self.reindex_all)
         t.pause_requested.connect(self.set_paused)
@@ -202,6 +209,7 @@ class KenningApp(QObject):
         self._use_lexical_searcher()
         self._refresh_stats()
         self.service.start()
+        self.reranker_loader.load(self.settings)
         # Bound now, so a busy port is told at once; it answers 503 until the model is ready.
         self.local_server.configure(self.settings.serve_enabled, self.settings.serve_port)
         if show or not self.tray.available:
@@ -244,6 +252,10 @@ class KenningApp(QObject):
             return
         self._set_searcher(searcher, semantic=True)
         self._refresh_stats()
+
+    def _on_reranker_download(self, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 0
+        self.window.statusBar().showMessage(f"Downloading the reranker… {percent}%", 5000)
 
     # ------------------------------------------------------------------ service events
     def _on_state(self, state: str) -> None:
@@ -420,6 +432,9 @@ class KenningApp(QObject):
         elif new.folders != old.folders:
             self.service.set_roots(new.folder_paths())
         self._apply_serve_settings(old, new)
+        rerank_fields = ("rerank_model", "rerank_url", "rerank_top_n", "rerank_kinds", "device")
+        if any(getattr(old, f) != getattr(new, f) for f in rerank_fields):
+            self.reranker_loader.load(new)
 
     def _apply_serve_settings(self, old: Settings, new: Settings) -> None:
         was_serving = self.local_server.running
@@ -456,6 +471,7 @@ class KenningApp(QObject):
         # The server first, so no request reaches the model while the indexer stops.
         served = self.local_server.stop(timeout / 2)
         self.runner.shutdown(wait=True)
+        self.reranker_loader.shutdown(wait=True)
         stopped = self.service.stop(max(0.0, end - time.monotonic())) and served
         if self.searcher is not None:
             self.searcher.close()

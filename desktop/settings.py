@@ -26,6 +26,7 @@ SETTINGS_FILE = "settings.json"
 ModelChoice = Literal["default", "offline", "local", "server"]
 MODEL_CHOICES: tuple[str, ...] = ("default", "offline", "local", "server")
 SEARCH_MODES: tuple[str, ...] = ("hybrid", "semantic", "lexical")
+RERANK_KINDS: tuple[str, ...] = ("auto", "text", "code", "all")
 # engine.serve.http_api.DEFAULT_PORT, the port `kenning serve` uses (a test keeps them
 # equal); not imported, because that module pulls numpy into every settings read.
 DEFAULT_SERVE_PORT = 8741
@@ -46,6 +47,11 @@ class Settings:
     ``server_model``). ``editor`` is an :mod:`desktop.editor_launch` preset id, ``auto`` or
     ``custom`` (then ``editor_template`` is used). ``serve_enabled`` lends the loaded model
     and the index to other tools on this computer over HTTP (127.0.0.1:``serve_port``).
+    ``rerank_model`` (a Qwen3-Reranker folder or id) or ``rerank_url`` (a ``/rerank`` server
+    serving ``rerank_model``) turns on the second stage over the top ``rerank_top_n``
+    results; ``rerank_kinds`` is ``auto`` (documents on a GPU or server, code too with a 4B+
+    reranker, off on a CPU), ``text``, ``code`` or ``all``. Empty ``rerank_model`` and
+    ``rerank_url``: no reranking.
     """
 
     folders: list[str] = field(default_factory=list)
@@ -64,6 +70,14 @@ class Settings:
     first_run_done: bool = False
     serve_enabled: bool = False
     serve_port: int = DEFAULT_SERVE_PORT
+    rerank_model: str = ""
+    rerank_url: str = ""
+    rerank_top_n: int = 30
+    rerank_kinds: str = "auto"
+
+    @property
+    def rerank_enabled(self) -> bool:
+        return bool(self.rerank_model or self.rerank_url)
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` for a value the app cannot use."""
@@ -88,6 +102,12 @@ class Settings:
             raise SettingsError(f"search_mode must be one of {', '.join(SEARCH_MODES)}")
         if not 1 <= self.serve_port <= 65535:
             raise SettingsError(f"serve_port must be between 1 and 65535: {self.serve_port}")
+        if not 1 <= self.rerank_top_n <= 200:
+            raise SettingsError(f"rerank_top_n must be between 1 and 200: {self.rerank_top_n}")
+        if self.rerank_kinds not in RERANK_KINDS:
+            raise SettingsError(f"rerank_kinds must be one of {', '.join(RERANK_KINDS)}")
+        if self.rerank_url and not re.match(r"^https?://", self.rerank_url):
+            raise SettingsError(f"rerank_url must be an http(s) URL: {self.rerank_url!r}")
         for folder in self.folders:
             if not Path(folder).is_absolute():
                 raise SettingsError(f"indexed folders must be absolute paths: {folder!r}")

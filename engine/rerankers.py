@@ -26,7 +26,7 @@ API_KEY_ENV = "KENNING_API_KEY"
 CPU_NOTICE = (
     "reranking is off on the CPU by default: 30 candidates of ~300 tokens take about "
     "{seconds} s there with Qwen3-Reranker-0.6B (docs/BENCHMARKS.md); use a GPU, a rerank "
-    "server (--rerank-url), or force it with --rerank-kinds text"
+    "server, or force it with {force}"
 )
 CPU_SECONDS_FOR_30 = "40"
 
@@ -65,5 +65,6 @@ def local_device(device: str | None) -> str:
     return _pick_device(device)
 
 
-def cpu_notice() -> str:
-    return CPU_NOTICE.format(seconds=CPU_SECONDS_FOR_30)
+def cpu_notice(force: str = "--rerank-kinds text") -> str:
+    """Why reranking is off on this CPU, and ``force``: how to turn it on anyway."""
+    return CPU_NOTICE.format(seconds=CPU_SECONDS_FOR_30, force=force)
