@@ -3,6 +3,7 @@
     python -m eval.run_eval                       # every query set, both splits
     python -m eval.run_eval --split tune          # what tuning may look at
     python -m eval.run_eval --model offline --ranks-out ranks.jsonl
+    python -m eval.run_eval --rerank Qwen/Qwen3-Reranker-0.6B   # adds hybrid+rerank
 
 Two indexes are built under ``--work`` (default ``.eval-data/``, reused between runs and
 rebuilt when the corpus changes): the corpus as it is (behaviour, document and
@@ -10,7 +11,9 @@ cross-language queries) and the corpus's Python with every docstring removed (th
 CodeSearchNet-style queries, whose text *is* those docstrings). Each query runs once per
 mode through ``engine.search.Searcher.search`` with ``limit=10``; a result counts when its
 path is a target's path and its lines overlap the target's lines. The BM25 baseline
-(``eval.bm25``) ranks whole functions of the same files.
+(``eval.bm25``) ranks whole functions of the same files. With ``--rerank`` (a local
+Qwen3-Reranker or a ``--rerank-url`` server) the system ``hybrid+rerank`` reranks hybrid's
+top ``--rerank-top-n`` (every kind by default: the eval measures, the app's policy decides).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ CORPUS_DIR = EVAL_DIR / "corpus"
 QUERIES_DIR = EVAL_DIR / "queries"
 MODES = ("lexical", "semantic", "hybrid")
 SYSTEMS = ("bm25", *MODES)
+RERANKED = "hybrid+rerank"
 K = 10
 
 
@@ -128,7 +132,15 @@ def build_index(root: Path, data_dir: Path, embedder: object) -> dict[str, float
     return {"seconds": elapsed, "chunks_embedded": float(report.chunks_embedded)}
 
 
-def kenning_ranker(root: Path, data_dir: Path, embedder: object, mode: str) -> Callable:
+def kenning_ranker(
+    root: Path,
+    data_dir: Path,
+    embedder: object,
+    mode: str,
+    *,
+    reranker: object = None,
+    rerank_policy: object = None,
+) -> Callable:
     from engine.errors import KenningError
     from engine.search import Searcher
 
@@ -137,7 +149,13 @@ def kenning_ranker(root: Path, data_dir: Path, embedder: object, mode: str) -> C
 
     def rank(query: str) -> list[Span]:
         try:
-            results = searcher.search(query, mode=mode, limit=K)  # type: ignore[arg-type]
+            results = searcher.search(
+                query,
+                mode=mode,  # type: ignore[arg-type]
+                limit=K,
+                reranker=reranker,  # type: ignore[arg-type]
+                rerank_policy=rerank_policy,  # type: ignore[arg-type]
+            )
         except KenningError as err:  # e.g. a query with no indexable terms in lexical mode
             logger.debug("%s query %r failed: %s", mode, query, err)
             return []
@@ -185,7 +203,7 @@ def table(
     for label, queries in groups.items():
         if not queries:
             continue
-        for system in SYSTEMS:
+        for system in (*SYSTEMS, RERANKED):
             if system not in ranks:
                 continue
             scores: Scores = score_ranks([ranks[system][q.id] for q in queries], K)
@@ -220,10 +238,28 @@ def main() -> None:
     parser.add_argument("--variant", default="default", help="an experiment from eval/variants.py")
     parser.add_argument("--ranks-out", type=Path, help="per-query ranks as JSON lines")
     parser.add_argument("--json-out", type=Path, help="the table as JSON")
+    parser.add_argument("--rerank", metavar="MODEL", help="add hybrid+rerank with this reranker")
+    parser.add_argument("--rerank-url", metavar="URL", help="a /rerank server serving --rerank")
+    parser.add_argument("--rerank-top-n", type=int, default=30)
+    parser.add_argument("--rerank-kinds", default="all", choices=("auto", "text", "code", "all"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%X")
 
     systems = [s for s in args.systems.split(",") if s]
+    reranker, rerank_policy = None, None
+    if args.rerank or args.rerank_url:
+        from engine.errors import KenningError
+        from engine.reranker import RerankPolicy, parse_kinds
+        from engine.rerankers import load_reranker
+
+        # Loaded first: a reranker that cannot be had fails before minutes of indexing.
+        try:
+            reranker = load_reranker(args.rerank, url=args.rerank_url)
+        except KenningError as exc:
+            parser.error(str(exc))  # one line, exit status 2
+        rerank_policy = RerankPolicy(top_n=args.rerank_top_n, kinds=parse_kinds(args.rerank_kinds))
+        if RERANKED not in systems:
+            systems.append(RERANKED)
     work = args.work.resolve()
     roots = prepare_corpora(work, fresh=args.fresh)
     behaviour = load_queries("behaviour")
@@ -233,7 +269,7 @@ def main() -> None:
     shares_index = args.variant in ("default", *QUERY_ONLY)
     suffix = "" if shares_index else f"-{args.variant}"
     embedder = None
-    if any(s in MODES for s in systems):
+    if any(s in (*MODES, RERANKED) for s in systems):
         from engine.embedders import load_embedder
         from eval.variants import apply
 
@@ -248,6 +284,16 @@ def main() -> None:
         for system in systems:
             if system == "bm25":
                 rankers[system] = bm25_ranker(root)
+            elif system == RERANKED:
+                data_dir = work / f"data-{name}{suffix}"
+                rankers[system] = kenning_ranker(
+                    root,
+                    data_dir,
+                    embedder,
+                    "hybrid",
+                    reranker=reranker,
+                    rerank_policy=rerank_policy,
+                )
             else:
                 data_dir = work / f"data-{name}{suffix}"
                 rankers[system] = kenning_ranker(root, data_dir, embedder, system)

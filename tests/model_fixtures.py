@@ -82,7 +82,7 @@ def build_tiny_qwen3(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tiny_tokenizer()
-    config = Qwen3Config(
+    shape: dict[str, object] = dict(
         vocab_size=len(tokenizer),
         hidden_size=64,
         intermediate_size=128,
@@ -96,8 +96,8 @@ def build_tiny_qwen3(
         eos_token_id=tokenizer.eos_token_id,
         architectures=["Qwen3Model"],
     )
-    for key, value in config_overrides.items():
-        setattr(config, key, value)
+    # Passed to the constructor: derived fields (layer_types) must follow the overrides.
+    config = Qwen3Config(**{**shape, **config_overrides})
     torch.manual_seed(seed)
     model = Qwen3Model(config).eval()
     model.save_pretrained(folder)
@@ -186,7 +186,7 @@ def build_tiny_qwen3_reranker(folder: Path, *, seed: int = 0, **config_overrides
         padding_side="left",
         model_max_length=32768,
     )
-    config = Qwen3Config(
+    shape: dict[str, object] = dict(
         vocab_size=len(tokenizer),
         hidden_size=64,
         intermediate_size=128,
@@ -199,8 +199,7 @@ def build_tiny_qwen3_reranker(folder: Path, *, seed: int = 0, **config_overrides
         eos_token_id=tokenizer.eos_token_id,
         architectures=["Qwen3ForCausalLM"],
     )
-    for key, value in config_overrides.items():
-        setattr(config, key, value)
+    config = Qwen3Config(**{**shape, **config_overrides})
     torch.manual_seed(seed)
     Qwen3ForCausalLM(config).eval().save_pretrained(folder)
     tokenizer.save_pretrained(folder)
