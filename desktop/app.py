@@ -160,6 +160,8 @@ class KenningApp(QObject):
         self._told_hidden = False
         self._shut_down = False
         self._stats_at = 0.0
+        self._model_text = ""
+        self._reranker_text = ""
         self.service = self._new_service()
         self._wire()
 
@@ -192,7 +194,7 @@ class KenningApp(QObject):
         w.quit_requested.connect(self.quit)
         w.hidden_to_tray.connect(self._on_hidden_to_tray)
         r = self.reranker_loader
-        r.ready.connect(self.runner.set_reranker)
+        r.ready.connect(self._on_reranker_ready)
         r.failed.connect(self.notifier.error)
         r.notice.connect(self.notifier.info)
         r.progress.connect(self._on_reranker_download)
@@ -238,9 +240,8 @@ class KenningApp(QObject):
     def _on_model_ready(self, embedder: Embedder, notice: str | None) -> None:
         from engine.search import Searcher
 
-        self.window.set_model_text(
-            f"Model: {short_model_name(embedder.model_id)} · {embedder.device}"
-        )
+        self._model_text = f"Model: {short_model_name(embedder.model_id)} · {embedder.device}"
+        self._show_model_text()
         if notice:
             self.notifier.warning(notice)
             self.tray.notify("Kenning", notice)
@@ -252,6 +253,23 @@ class KenningApp(QObject):
             return
         self._set_searcher(searcher, semantic=True)
         self._refresh_stats()
+
+    def _on_reranker_ready(self, reranker: Any, policy: Any) -> None:
+        self.runner.set_reranker(reranker, policy)
+        self._reranker_text = ""
+        if reranker is not None and policy is not None and policy.kinds_for(reranker):
+            kinds = " + ".join(
+                "documents" if k == "text" else k for k in sorted(policy.kinds_for(reranker))
+            )
+            self._reranker_text = (
+                f"reranked by {short_model_name(reranker.model_id)} ({kinds}, {reranker.device})"
+            )
+        self._show_model_text()
+
+    def _show_model_text(self) -> None:
+        parts = [p for p in (self._model_text, self._reranker_text) if p]
+        if parts:
+            self.window.set_model_text(" · ".join(parts))
 
     def _on_reranker_download(self, done: int, total: int) -> None:
         percent = 100 * done // total if total else 0
