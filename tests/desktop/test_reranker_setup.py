@@ -85,3 +85,33 @@ def test_newer_settings_make_an_older_load_stale(qtbot, tiny_reranker_dir: Path,
     finally:
         gate.set()
         loader.shutdown()
+
+
+def test_rerank_settings_are_validated_and_round_trip(tmp_path: Path):
+    from desktop.settings import SettingsError, load_settings, save_settings
+
+    settings = Settings(rerank_url="http://127.0.0.1:7997", rerank_model="bge", rerank_top_n=50)
+    assert settings.rerank_enabled and not Settings().rerank_enabled
+    path = save_settings(settings, tmp_path / "s.json")
+    assert load_settings(path) == settings
+    for bad, message in (
+        ({"rerank_top_n": 0}, "rerank_top_n"),
+        ({"rerank_kinds": "docs"}, "rerank_kinds"),
+        ({"rerank_url": "127.0.0.1:7997"}, "rerank_url"),
+    ):
+        with pytest.raises(SettingsError, match=message):
+            Settings(**bad).validate()
+
+
+def test_the_settings_dialog_edits_the_reranker(qtbot):
+    from desktop.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(Settings(), None, serve_token=lambda: "t")
+    qtbot.addWidget(dialog)
+    dialog.rerank_model.setText(" Qwen/Qwen3-Reranker-4B ")
+    dialog.rerank_url.setText("http://127.0.0.1:8000/v1")
+    edited = dialog.edited_settings()
+    assert (edited.rerank_model, edited.rerank_url) == (
+        "Qwen/Qwen3-Reranker-4B",
+        "http://127.0.0.1:8000/v1",
+    )
