@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from engine.local_embedder import LocalEmbedder
 
-            probe = LocalEmbedder(embed_dir, model_id="probe", device="cpu")
+            probe = LocalEmbedder(embed_dir, model_id="probe", device=device)
             count = 16 if args.smoke else args.texts
             rounds = 1 if args.smoke else args.rounds
             query_runs = 5 if args.smoke else 50

@@ -168,3 +168,20 @@ def test_small_model_is_not_trusted_with_code(reranker: LocalReranker):
     assert not reranker.strong_on_code
     assert reranker.device == "cpu" and reranker.dtype == "float32"
     assert reranker.rerank(QUERY, []) == []
+
+
+def test_importing_the_reranker_modules_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, engine.reranker, engine.rerankers, engine.local_reranker, "
+        "engine.remote_reranker, engine.search, desktop.cli_rerank;"
+        "heavy = {'torch', 'transformers', 'sentence_transformers'} & set(sys.modules);"
+        "sys.exit(f'imported {sorted(heavy)}' if heavy else 0)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
