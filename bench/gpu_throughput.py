@@ -23,7 +23,7 @@ process, alternating order, in float16 and bfloat16:
   gate/up/down 3 x 1024x3072: 15.73 M; x 28 layers = 440 M, so 0.881 GFLOP) + attention
   (QK^T and AV: 2 x 2 x heads x head_dim = 8,192 FLOP per attended position per layer; a
   causal token attends on average to half its sequence, so 8,192 x 28 x L/2 for length L:
-  +0.06 GFLOP at 300 tokens). Padding is not counted: it is wasted work;
+  +0.034 GFLOP at 300 tokens). Padding is not counted: it is wasted work;
 - one query's latency (p50/p95) through each;
 - Qwen3-Reranker-0.6B's latency for 30 candidates of ~300 tokens;
 - two processes (the app and ``kenning serve``) embedding on the same GPU at once.
