@@ -8,6 +8,13 @@ server refuses the request because ``texts`` is missing, the client switches to 
 for the rest of the session. The URL may be the server's root (``/rerank`` then
 ``/v1/rerank`` are tried, the first that exists is kept), its ``/v1`` or the endpoint itself.
 
+Qwen3-Reranker is a causal LM, not a cross-encoder: vLLM serves it as one (with
+``hf_overrides``) but leaves its chat template to the client, as vLLM's Qwen3-Reranker
+example does. For a served name that says Qwen3-Reranker, the query is sent as
+``PREFIX + <Instruct>/<Query>`` and each document as ``<Document>: ... + SUFFIX``, so the
+model reads exactly what ``LocalReranker`` gives it (``qwen3_template=False`` turns it off
+for a server that applies the template itself).
+
 Batching, retries and errors follow ``engine.remote_embedder``: at most ``max_batch``
 documents and about ``max_request_bytes`` per request (a 413 or a "batch too large" answer
 halves that for the session), retries with backoff and jitter on connection errors, 408,
@@ -38,12 +45,19 @@ from engine.remote_embedder import (
     parse_retry_after,
     server_message,
 )
-from engine.reranker import STRONG_ON_CODE_PARAMS, CancelCheck, RerankCancelled, parameters_in_name
+from engine.reranker import (
+    RERANK_INSTRUCTIONS,
+    STRONG_ON_CODE_PARAMS,
+    CancelCheck,
+    RerankCancelled,
+    parameters_in_name,
+)
 from engine.types import QueryTask
 
 log = logging.getLogger(__name__)
 
 _WANTS_TEXTS = re.compile(r"\btexts\b", re.IGNORECASE)
+_QWEN3_RERANKER = re.compile(r"qwen3[-_ ]?reranker", re.IGNORECASE)
 
 
 class _BatchTooLarge(Exception):
@@ -76,6 +90,7 @@ class RemoteReranker:
         max_retries: int = 4,
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
         strong_on_code: bool | None = None,
+        qwen3_template: bool | None = None,
         backoff_s: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
@@ -99,6 +114,9 @@ class RemoteReranker:
             size = parameters_in_name(model)
             strong_on_code = size is not None and size >= STRONG_ON_CODE_PARAMS
         self._strong_on_code = strong_on_code
+        if qwen3_template is None:
+            qwen3_template = bool(_QWEN3_RERANKER.search(model))
+        self._qwen3_template = qwen3_template
         headers = {"Accept": "application/json", "User-Agent": "kenning"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -131,10 +149,16 @@ class RemoteReranker:
         task: QueryTask = "text",
         cancelled: CancelCheck | None = None,
     ) -> list[float]:
-        # ``task`` is not sent: servers apply their model's own prompt format.
+        docs = list(documents)
+        if self._qwen3_template:
+            from engine.local_reranker import PREFIX, SUFFIX
+
+            instruction = RERANK_INSTRUCTIONS.get(task, RERANK_INSTRUCTIONS["text"])
+            query = f"{PREFIX}<Instruct>: {instruction}\n<Query>: {query}\n"
+            docs = [f"<Document>: {d}{SUFFIX}" for d in docs]
+        # Otherwise ``task`` is not sent: servers apply their model's own prompt format.
         scores: list[float] = []
         start = 0
-        docs = list(documents)
         while start < len(docs):
             if cancelled is not None and cancelled():
                 raise RerankCancelled()

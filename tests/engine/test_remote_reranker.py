@@ -223,6 +223,7 @@ def test_retries_then_succeeds_honouring_retry_after():
         "Qwen/Qwen3-Reranker-4B",
         sleep=waits.append,
         transport=httpx.MockTransport(flaky),
+        qwen3_template=False,
     )
     assert remote.rerank(QUERY, DOCS[:2]) == [1.0 / (1 + len(d)) for d in DOCS[:2]]
     assert waits == [2.0, 2.0]
@@ -281,3 +282,33 @@ def test_endpoints_from_what_the_user_typed():
     assert rerank_endpoints("http://h:8080/rerank") == ["http://h:8080/rerank"]
     with pytest.raises(KenningError, match="not an http"):
         rerank_endpoints("h:8080")
+
+
+def test_qwen3_reranker_gets_its_template_from_the_client():
+    from engine.local_reranker import PREFIX, SUFFIX, format_pair
+    from engine.reranker import RERANK_INSTRUCTIONS
+
+    sent: list[dict] = []
+
+    def vllm(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        sent.append(body)
+        return httpx.Response(200, json={"results": _scores_for(body)})
+
+    remote = RemoteReranker(
+        "http://vllm:8000/v1", "Qwen/Qwen3-Reranker-0.6B", transport=httpx.MockTransport(vllm)
+    )
+    remote.rerank(QUERY, DOCS[:2], task="code")
+    body = sent[0]
+    # What vLLM concatenates (query, then document) is exactly LocalReranker's prompt.
+    for doc, sent_doc in zip(DOCS[:2], body["documents"], strict=True):
+        full = body["query"] + sent_doc
+        assert full == PREFIX + format_pair(RERANK_INSTRUCTIONS["code"], QUERY, doc) + SUFFIX
+    plain = RemoteReranker(
+        "http://vllm:8000/v1",
+        "Qwen/Qwen3-Reranker-0.6B",
+        qwen3_template=False,
+        transport=httpx.MockTransport(vllm),
+    )
+    plain.rerank(QUERY, DOCS[:2])
+    assert sent[1]["query"] == QUERY and sent[1]["documents"] == DOCS[:2]
