@@ -36,6 +36,7 @@ from desktop.notify import Level, Message, Notifier, install_excepthooks
 from desktop.qt_bridge import ServiceBridge
 from desktop.query_history import HISTORY_FILE, QueryHistory
 from desktop.query_runner import QueryRunner
+from desktop.reranker_setup import RerankerLoader
 from desktop.search_window import SearchWindow, format_eta
 from desktop.settings import (
     Settings,
@@ -156,6 +157,7 @@ class KenningApp(QObject):
         self.instance = instance
         self.bridge = ServiceBridge(self)
         self.runner = QueryRunner(self)
+        self.reranker_loader = RerankerLoader(self)
         self.window = SearchWindow(
             self.runner, history=QueryHistory(self.data_dir / HISTORY_FILE)
         )
@@ -177,6 +179,8 @@ class KenningApp(QObject):
         self._told_hidden = False
         self._shut_down = False
         self._stats_at = 0.0
+        self._model_text = ""
+        self._reranker_text = ""
         self.service = self._new_service()
         self._wire()
 
@@ -208,6 +212,11 @@ class KenningApp(QObject):
         w.settings_requested.connect(self.show_settings)
         w.quit_requested.connect(self.quit)
         w.hidden_to_tray.connect(self._on_hidden_to_tray)
+        r = self.reranker_loader
+        r.ready.connect(self._on_reranker_ready)
+        r.failed.connect(self.notifier.error)
+        r.notice.connect(self.notifier.info)
+        r.progress.connect(self._on_reranker_download)
         t.show_requested.connect(w.bring_forward)
         t.reindex_requested.connect(self.reindex_all)
         t.pause_requested.connect(self.set_paused)
@@ -225,6 +234,7 @@ class KenningApp(QObject):
         self._use_lexical_searcher()
         self._refresh_stats()
         self.service.start()
+        self.reranker_loader.load(self.settings)
         # Bound now, so a busy port is told at once; it answers 503 until the model is ready.
         self.local_server.configure(self.settings.serve_enabled, self.settings.serve_port)
         self.hotkey.start(self.settings.hotkey)
@@ -261,9 +271,8 @@ class KenningApp(QObject):
     def _on_model_ready(self, embedder: Embedder, notice: str | None) -> None:
         from engine.search import Searcher
 
-        self.window.set_model_text(
-            f"Model: {short_model_name(embedder.model_id)} · {embedder.device}"
-        )
+        self._model_text = f"Model: {short_model_name(embedder.model_id)} · {embedder.device}"
+        self._show_model_text()
         if notice:
             self.notifier.warning(notice)
             self.tray.notify("Kenning", notice)
@@ -284,6 +293,27 @@ class KenningApp(QObject):
         self._searcher_model = getattr(searcher.embedder, "model_id", None)
         self._set_searcher(searcher, semantic=True)
         self._refresh_stats()
+
+    def _on_reranker_ready(self, reranker: Any, policy: Any) -> None:
+        self.runner.set_reranker(reranker, policy)
+        self._reranker_text = ""
+        if reranker is not None and policy is not None and policy.kinds_for(reranker):
+            kinds = " + ".join(
+                "documents" if k == "text" else k for k in sorted(policy.kinds_for(reranker))
+            )
+            self._reranker_text = (
+                f"reranked by {short_model_name(reranker.model_id)} ({kinds}, {reranker.device})"
+            )
+        self._show_model_text()
+
+    def _show_model_text(self) -> None:
+        parts = [p for p in (self._model_text, self._reranker_text) if p]
+        if parts:
+            self.window.set_model_text(" · ".join(parts))
+
+    def _on_reranker_download(self, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 0
+        self.window.statusBar().showMessage(f"Downloading the reranker… {percent}%", 5000)
 
     # ------------------------------------------------------------------ service events
     def _on_state(self, state: str) -> None:
@@ -499,6 +529,9 @@ class KenningApp(QObject):
         self._apply_serve_settings(old, new)
         if new.hotkey != old.hotkey:
             self.hotkey.start(new.hotkey)
+        rerank_fields = ("rerank_model", "rerank_url", "rerank_top_n", "rerank_kinds", "device")
+        if any(getattr(old, f) != getattr(new, f) for f in rerank_fields):
+            self.reranker_loader.load(new)
 
     def _apply_serve_settings(self, old: Settings, new: Settings) -> None:
         was_serving = self.local_server.running
@@ -536,6 +569,7 @@ class KenningApp(QObject):
         served = self.local_server.stop(timeout / 2)
         self.hotkey.stop()
         self.runner.shutdown(wait=True)
+        self.reranker_loader.shutdown(wait=True)
         stopped = self.service.stop(max(0.0, end - time.monotonic())) and served
         if self.searcher is not None:
             self.searcher.close()

@@ -20,6 +20,7 @@ from desktop.cli_common import (
     recorded_model,
 )
 from desktop.cli_errors import check_writable_data_dir, one_line
+from desktop.cli_rerank import add_rerank_options, reranker_from
 from engine.errors import IndexDamagedError, KenningError
 from engine.types import Embedder, SearchFilters
 
@@ -180,6 +181,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         kind=args.kind,
         folder=str(Path(args.folder).expanduser().resolve()) if args.folder else None,
     )
+    reranker, rerank_policy = reranker_from(args)
     searcher = Searcher(data_dir, embedder)
     colour = use_colour(sys.stdout)
     try:
@@ -193,6 +195,8 @@ def cmd_search(args: argparse.Namespace) -> int:
                 per_file=args.per_file,
                 # Programs get every result with its raw parts and decide themselves.
                 floor=not (args.no_floor or args.json),
+                reranker=reranker,
+                rerank_policy=rerank_policy,
             )
             if args.json:
                 line = {"query": query, "results": [r.to_json() for r in ans.results]}
@@ -335,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep results far below the best one (dropped by default, except with --json)",
     )
     add_common_options(p)
+    add_rerank_options(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("status", help="what the index holds")

@@ -7,6 +7,11 @@ lookup go to a one-worker executor (the searcher gives each thread its own reade
 query cancels the pending one, and a result that arrives for an older generation is
 dropped, so an old query can never overwrite a newer one's results. Semantic hits come back
 to the GUI thread through a queued signal, where they are fused with the lexical ones.
+
+With a reranker (``set_reranker``), the fused list is shown at once and the top N go back to
+the same worker for the second stage; the reranked list arrives like the semantic hits did
+(a queued signal, stale generations dropped), and a reranking that a newer query made
+pointless stops between its batches.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ log = logging.getLogger(__name__)
 DEBOUNCE_MS = 120
 DEFAULT_LIMIT = 50
 NEED_WORDS = "add words to search for; the filters alone match everything"
+RERANK_NOTE = "reranking the top results…"
 
 
 class TwoPhaseSearcher(Protocol):
@@ -53,6 +59,16 @@ class TwoPhaseSearcher(Protocol):
     ) -> list[SearchResult]: ...
 
     def chunk_texts(self, chunk_ids: list[int]) -> dict[int, str]: ...
+
+    def rerank(
+        self,
+        query: str,
+        results: list[SearchResult],
+        reranker: Any,
+        *,
+        policy: Any = ...,
+        cancelled: Callable[[], bool] | None = ...,
+    ) -> list[SearchResult]: ...
 
     def close(self) -> None: ...
 
@@ -90,6 +106,7 @@ class QueryRunner(QObject):
     failed = Signal(int, str)
     semantic_pending = Signal(bool)
     _semantic_done = Signal(int, object, object)  # generation, hits, exception (worker -> GUI)
+    _rerank_done = Signal(int, object, object)  # generation, reranked list, exception
 
     def __init__(
         self,
@@ -102,6 +119,8 @@ class QueryRunner(QObject):
         self.limit = limit
         self._searcher: TwoPhaseSearcher | None = None
         self._semantic_ready = False
+        self._reranker: Any = None
+        self._rerank_policy: Any = None
         self._generation = 0
         self._request: QueryRequest | None = None
         self._lexical: list[SearchResult] = []
@@ -116,6 +135,7 @@ class QueryRunner(QObject):
         self._timer.setInterval(debounce_ms)
         self._timer.timeout.connect(self.run_now)
         self._semantic_done.connect(self._on_semantic)
+        self._rerank_done.connect(self._on_reranked)
 
     @property
     def generation(self) -> int:
@@ -130,6 +150,13 @@ class QueryRunner(QObject):
         self._searcher = searcher
         self._semantic_ready = semantic and searcher is not None
         if self._request is not None:
+            self.rerun()
+
+    def set_reranker(self, reranker: Any, policy: Any = None) -> None:
+        """Use ``reranker`` (an ``engine.reranker.Reranker``; None: no second stage) with
+        ``policy`` (an ``engine.reranker.RerankPolicy``) from the next query on."""
+        self._reranker, self._rerank_policy = reranker, policy
+        if self._request is not None and self._semantic_ready:
             self.rerun()
 
     def submit(self, text: str, filters: SearchFilters, mode: SearchMode) -> None:
@@ -251,7 +278,63 @@ class QueryRunner(QObject):
             results = trim_tail(results)
         model_id = getattr(getattr(searcher, "embedder", None), "model_id", None)
         weak = weak_match(results, model_id, anchored=self._parsed.anchored)
+        if self._start_reranking(gen, request, results):
+            self.results_ready.emit(
+                QueryOutcome(gen, request, results, False, RERANK_NOTE, weak=weak)
+            )
+            return
         self.results_ready.emit(QueryOutcome(gen, request, results, True, weak=weak))
+
+    def _start_reranking(
+        self, gen: int, request: QueryRequest, results: list[SearchResult]
+    ) -> bool:
+        reranker, searcher = self._reranker, self._searcher
+        if reranker is None or searcher is None or self._executor is None or len(results) < 2:
+            return False
+        from engine.reranker import RerankPolicy
+
+        policy = self._rerank_policy or RerankPolicy()
+        if not policy.kinds_for(reranker):
+            return False
+
+        def stale() -> bool:  # read on the worker: an int compare, no Qt object touched
+            return gen != self._generation
+
+        future = self._executor.submit(
+            searcher.rerank, request.text, results, reranker, policy=policy, cancelled=stale
+        )
+        future.add_done_callback(self._rerank_callback(gen, results))
+        self._future = future
+        return True
+
+    def _rerank_callback(
+        self, gen: int, fused: list[SearchResult]
+    ) -> Callable[[Future[Any]], None]:
+        def done(future: Future[Any]) -> None:  # worker thread: only emit
+            if future.cancelled():
+                return
+            exc = future.exception()
+            self._rerank_done.emit(gen, fused if exc else future.result(), exc)
+
+        return done
+
+    def _on_reranked(
+        self, gen: int, results: list[SearchResult], exc: BaseException | None
+    ) -> None:
+        from engine.reranker import RerankCancelled
+
+        if gen != self._generation or isinstance(exc, RerankCancelled):
+            log.debug("dropping stale reranked results (generation %s)", gen)
+            return
+        request = self._request
+        if request is None:
+            return
+        note = ""
+        if exc is not None:
+            # The fused list stays; the user learns why it was not reranked.
+            log.warning("reranking failed: %s", exc)
+            note = f"not reranked: {_message(exc)}"
+        self.results_ready.emit(QueryOutcome(gen, request, results, True, note))
 
     def _cancel_pending(self) -> None:
         if self._future is not None and not self._future.done():

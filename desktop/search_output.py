@@ -17,6 +17,7 @@ from typing import TextIO
 
 from engine.query_syntax import ParsedQuery, keep_result, parse_query
 from engine.relevance import relevance, trim_tail, weak_match
+from engine.reranker import Reranker, RerankPolicy
 from engine.result_groups import group_by_file
 from engine.search import Searcher
 from engine.types import SearchFilters, SearchMode, SearchResult
@@ -43,12 +44,21 @@ def answer(
     filters: SearchFilters,
     per_file: int | None = None,
     floor: bool = True,
+    reranker: Reranker | None = None,
+    rerank_policy: RerankPolicy | None = None,
 ) -> Answer:
     """Search ``query`` (syntax included) and return at most ``limit`` results."""
     parsed = parse_query(query)
     # Phrases, excluded words and the per-file cap drop results after ranking: fetch more.
     fetch = limit * 3 if (parsed.needs_text_check or per_file) else limit
-    results = searcher.search(parsed.text, mode=mode, limit=fetch, filters=parsed.filters(filters))
+    results = searcher.search(
+        parsed.text,
+        mode=mode,
+        limit=fetch,
+        filters=parsed.filters(filters),
+        reranker=reranker,
+        rerank_policy=rerank_policy,
+    )
     if parsed.needs_text_check:
         texts = searcher.chunk_texts([r.chunk_id for r in results])
         results = [r for r in results if keep_result(texts.get(r.chunk_id, ""), parsed)]

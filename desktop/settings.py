@@ -30,6 +30,7 @@ SERVER_PROMPT_CHOICES: tuple[str, ...] = ("auto", "qwen3", "e5", "input-type", "
 SEARCH_MODES: tuple[str, ...] = ("hybrid", "semantic", "lexical")
 # The interface language: "auto" follows the system locale (desktop.i18n).
 UI_LANGUAGES: tuple[str, ...] = ("auto", "en", "zh_CN")
+RERANK_KINDS: tuple[str, ...] = ("auto", "text", "code", "all")
 # engine.serve.http_api.DEFAULT_PORT, the port `kenning serve` uses (a test keeps them
 # equal); not imported, because that module pulls numpy into every settings read.
 DEFAULT_SERVE_PORT = 8741
@@ -54,6 +55,11 @@ class Settings:
     ``editor`` is an :mod:`desktop.editor_launch` preset id, ``auto`` or ``custom`` (then
     ``editor_template`` is used). ``serve_enabled`` lends the loaded model and the index to
     other tools on this computer over HTTP (127.0.0.1:``serve_port``).
+    ``rerank_model`` (a Qwen3-Reranker folder or id) or ``rerank_url`` (a ``/rerank`` server
+    serving ``rerank_model``) turns on the second stage over the top ``rerank_top_n``
+    results; ``rerank_kinds`` is ``auto`` (documents on a GPU or server, code too with a 4B+
+    reranker, off on a CPU), ``text``, ``code`` or ``all``. Empty ``rerank_model`` and
+    ``rerank_url``: no reranking.
     """
 
     folders: list[str] = field(default_factory=list)
@@ -80,6 +86,14 @@ class Settings:
     viewer_template: str = ""
     # The global shortcut that shows the window (XDG shortcuts syntax); "" for none.
     hotkey: str = "CTRL+ALT+space"
+    rerank_model: str = ""
+    rerank_url: str = ""
+    rerank_top_n: int = 30
+    rerank_kinds: str = "auto"
+
+    @property
+    def rerank_enabled(self) -> bool:
+        return bool(self.rerank_model or self.rerank_url)
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` for a value the app cannot use."""
@@ -128,6 +142,12 @@ class Settings:
             raise SettingsError(f"language must be one of {', '.join(UI_LANGUAGES)}")
         if not 1 <= self.serve_port <= 65535:
             raise SettingsError(f"serve_port must be between 1 and 65535: {self.serve_port}")
+        if not 1 <= self.rerank_top_n <= 200:
+            raise SettingsError(f"rerank_top_n must be between 1 and 200: {self.rerank_top_n}")
+        if self.rerank_kinds not in RERANK_KINDS:
+            raise SettingsError(f"rerank_kinds must be one of {', '.join(RERANK_KINDS)}")
+        if self.rerank_url and not re.match(r"^https?://", self.rerank_url):
+            raise SettingsError(f"rerank_url must be an http(s) URL: {self.rerank_url!r}")
         for folder in self.folders:
             if not Path(folder).is_absolute():
                 raise SettingsError(f"indexed folders must be absolute paths: {folder!r}")

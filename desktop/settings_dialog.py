@@ -295,6 +295,17 @@ class SettingsDialog(QDialog):
         self.dimensions.setSpecialValueText("model default")
         self.dimensions.setValue(s.dimensions or 0)
         form.addRow(self.tr("Embedding dimension"), self.dimensions)
+        # The second stage: nothing about it is in the index, so changing it re-embeds nothing.
+        self.rerank_model = QLineEdit(s.rerank_model, page)
+        self.rerank_model.setPlaceholderText(
+            self.tr("off; e.g. Qwen/Qwen3-Reranker-0.6B or a folder")
+        )
+        self.rerank_url = QLineEdit(s.rerank_url, page)
+        self.rerank_url.setPlaceholderText(
+            self.tr("optional /rerank server, e.g. http://127.0.0.1:7997")
+        )
+        form.addRow(self.tr("Reranker"), self.rerank_model)
+        form.addRow(self.tr("Rerank server URL"), self.rerank_url)
         layout.addLayout(form)
         note = QLabel(
             self.tr(
@@ -559,6 +570,8 @@ class SettingsDialog(QDialog):
             language=self.language.currentData(),
             serve_enabled=self.serve_enabled.isChecked(),
             serve_port=self.serve_port.value(),
+            rerank_model=self.rerank_model.text().strip(),
+            rerank_url=self.rerank_url.text().strip(),
         )
 
     def accept(self) -> None:

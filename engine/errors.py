@@ -19,3 +19,7 @@ class IndexDamagedError(KenningError):
 
 class IndexBusy(KenningError):
     """Another process is writing the index (or holds its database locked): not damage."""
+
+
+class RerankServerError(KenningError):
+    """A ``/rerank`` server failed, or answered something unusable."""

@@ -25,6 +25,7 @@ import numpy as np
 
 from engine.errors import KenningError
 from engine.model_config import ModelConfig, read_model_config
+from engine.oom_retry import run_halving_on_oom
 from engine.prompt_profiles import QUERY_TASKS as QUERY_TASKS  # re-exported for callers
 from engine.prompt_profiles import QUERY_TEMPLATE as QUERY_TEMPLATE
 from engine.prompt_profiles import PromptProfile, profile_for_folder
@@ -64,6 +65,7 @@ class LocalEmbedder:
         device: str | None = None,
         dimensions: int | None = None,
         token_budget: int | None = None,
+        dtype: str | None = None,
     ) -> None:
         self._config: ModelConfig = read_model_config(Path(model_dir))
         self._model_id = model_id
@@ -78,7 +80,7 @@ class LocalEmbedder:
 
         self._torch = torch
         self._device = _pick_device(device)
-        self._dtype = _pick_dtype(torch, self._device)
+        self._dtype = _pick_dtype(torch, self._device, dtype)
         self._tokenizer = _load_tokenizer(self._config)
         self._model = _load_model(self._config, self._device, self._dtype)
         self._tokenizer_lock = threading.Lock()
@@ -183,8 +185,18 @@ class LocalEmbedder:
         lengths = [len(seq) for seq in ids]
         with self._threads_for(sum(lengths)):
             for batch in plan_batches(lengths, self._token_budget, max_batch_size=MAX_BATCH_SIZE):
-                out[batch] = self._forward([ids[i] for i in batch], prompt_length)
+                out[batch] = run_halving_on_oom(
+                    lambda rows: self._forward([ids[i] for i in rows], prompt_length),
+                    batch,
+                    lengths,
+                    what="embedding",
+                    on_shrink=self._shrink_budget,
+                )
         return out
+
+    def _shrink_budget(self, failed_tokens: int) -> None:
+        # Later calls plan within what the device managed; the halves of this batch follow.
+        self._token_budget = max(1, min(self._token_budget, failed_tokens // 2))
 
     @contextlib.contextmanager
     def _threads_for(self, tokens: int) -> Iterator[None]:
@@ -407,7 +419,13 @@ def _mps_available(torch: Any) -> bool:
     return bool(mps is not None and mps.is_available())
 
 
-def _pick_dtype(torch: Any, device: str) -> torch.dtype:
+def _pick_dtype(torch: Any, device: str, requested: str | None = None) -> torch.dtype:
+    if requested:
+        # A benchmark compares float16 with bfloat16; the app never sets this.
+        chosen = getattr(torch, requested, None)
+        if not isinstance(chosen, torch.dtype):
+            raise KenningError(f"Unknown dtype {requested!r}; use float32, float16 or bfloat16")
+        return chosen
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if device.startswith("mps"):
@@ -417,14 +435,16 @@ def _pick_dtype(torch: Any, device: str) -> torch.dtype:
 
 
 def _load_tokenizer(config: ModelConfig) -> Any:
+    return _load_tokenizer_from(config.transformer_dir)
+
+
+def _load_tokenizer_from(folder: Path) -> Any:
     from transformers import AutoTokenizer
 
     try:
-        return AutoTokenizer.from_pretrained(str(config.transformer_dir))
+        return AutoTokenizer.from_pretrained(str(folder))
     except (OSError, ValueError) as err:
-        raise KenningError(
-            f"Cannot load the tokenizer from {config.transformer_dir}: {_one_line(err)}"
-        ) from err
+        raise KenningError(f"Cannot load the tokenizer from {folder}: {_one_line(err)}") from err
 
 
 def _load_model(config: ModelConfig, device: str, dtype: Any) -> Any:

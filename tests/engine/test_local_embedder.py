@@ -239,11 +239,61 @@ def test_unavailable_device_is_a_clear_error(tiny_qwen3_dir: Path):
         LocalEmbedder(tiny_qwen3_dir, model_id="t", device="cuda")
 
 
-def test_auto_device_on_a_machine_without_cuda(tiny_qwen3_dir: Path):
+def test_auto_device_and_dtype_follow_the_hardware(tiny_qwen3_dir: Path):
+    # Runs everywhere (it used to skip exactly where CUDA exists): it checks what is chosen.
     import torch
 
-    if torch.cuda.is_available():
-        pytest.skip("CUDA is available here")
     auto = LocalEmbedder(tiny_qwen3_dir, model_id="t")
-    assert auto.device in ("cpu", "mps")
-    assert auto.dtype == ("float32" if auto.device == "cpu" else "float16")
+    if torch.cuda.is_available():
+        device = "cuda"
+        dtype = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        device, dtype = "mps", "float16"
+    else:
+        device, dtype = "cpu", "float32"
+    assert (auto.device, auto.dtype) == (device, dtype)
+    weights = next(auto._model.parameters())
+    assert (weights.device.type, str(weights.dtype)) == (device, f"torch.{dtype}")
+    vectors = auto.embed_documents(["retry failed uploads", "x"])
+    assert vectors.dtype == np.float32 and np.isfinite(vectors).all()
+
+
+def test_out_of_memory_halves_the_batch_and_keeps_the_vectors(
+    tiny_qwen3_dir: Path, tiny: LocalEmbedder, caplog
+):
+    # A real torch.cuda.OutOfMemoryError, raised by the model for batches of more than 2 rows.
+    import torch
+
+    oom = LocalEmbedder(tiny_qwen3_dir, model_id="tiny-qwen3", device="cpu")
+    real_forward = oom._model.forward
+    ran: list[int] = []
+
+    def forward(*args, **kwargs):
+        rows = kwargs["input_ids"].shape[0]
+        if rows > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 4.00 GiB")
+        ran.append(rows)
+        return real_forward(*args, **kwargs)
+
+    oom._model.forward = forward
+    texts = [f"chunk {i} " + "word " * i for i in range(7)]
+    budget = oom.token_budget
+    with caplog.at_level(logging.WARNING, logger="engine.oom_retry"):
+        vectors = oom.embed_documents(texts)
+    np.testing.assert_allclose(vectors, tiny.embed_documents(texts), atol=2e-5)
+    assert sum(ran) == len(texts) and max(ran) <= 2
+    assert oom.token_budget < budget  # later calls plan smaller batches
+    assert "ran out of memory on 7 embedding inputs" in caplog.text
+
+
+def test_out_of_memory_on_a_single_input_says_what_happened(tiny_qwen3_dir: Path):
+    import torch
+
+    oom = LocalEmbedder(tiny_qwen3_dir, model_id="tiny-qwen3", device="cpu")
+
+    def forward(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory.")
+
+    oom._model.forward = forward
+    with pytest.raises(KenningError, match="ran out of memory on a single embedding input"):
+        oom.embed_documents(["one", "two"])
