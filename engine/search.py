@@ -265,7 +265,9 @@ class Searcher:
             predicate = store.points_of_chunks(model, dim, allowed).__contains__
         # A few spare points: one left without chunks until the writer's run ends finds none.
         hits = vectors.query(query, limit + 8, allowed=predicate)
-        chunks = store.chunks_of_points(model, dim, [p for p, _ in hits])
+        # Without a filter, a point's first ``limit`` chunks fill any page it reaches.
+        per_point = limit if allowed is None else 1_000_000
+        chunks = store.chunks_of_points(model, dim, [p for p, _ in hits], per_point=per_point)
         out: list[tuple[int, float]] = []
         for point, score in hits:
             for chunk_id in chunks.get(point, ()):

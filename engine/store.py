@@ -685,18 +685,21 @@ class Store:
             yield _points_array([r[0] for r in rows], [r[1] for r in rows], dim)
 
     def chunks_of_points(
-        self, model: str, dim: int, point_ids: Sequence[int]
+        self, model: str, dim: int, point_ids: Sequence[int], *, per_point: int = 1_000_000
     ) -> dict[int, list[int]]:
-        """Chunk ids (ascending) per point: every chunk whose text has that vector."""
+        """Chunk ids (ascending) per point: the first ``per_point`` chunks whose text has
+        that vector (a point may stand for 20,000 copies; a page of results needs few)."""
         out: dict[int, list[int]] = {}
         for start in range(0, len(point_ids), 500):
             part = list(point_ids[start : start + 500])
             marks = ",".join("?" * len(part))
             rows = self.conn.execute(
-                "SELECT e.point_id, c.id FROM embeddings e JOIN chunks c "
-                "ON c.text_hash = e.text_hash "
-                f"WHERE e.model = ? AND e.dim = ? AND e.point_id IN ({marks}) ORDER BY c.id",
-                [model, dim, *part],
+                "SELECT point_id, id FROM (SELECT e.point_id, c.id, ROW_NUMBER() OVER "
+                "(PARTITION BY e.point_id ORDER BY c.id) AS n FROM embeddings e "
+                "JOIN chunks c ON c.text_hash = e.text_hash "
+                f"WHERE e.model = ? AND e.dim = ? AND e.point_id IN ({marks})) "
+                "WHERE n <= ? ORDER BY id",
+                [model, dim, *part, per_point],
             )
             for point_id, chunk_id in rows:
                 out.setdefault(point_id, []).append(chunk_id)
