@@ -179,7 +179,7 @@ class ModelPage(QWizardPage):
         layout.addWidget(self.retry)
         layout.addStretch(1)
         for button in self.buttons.values():
-            button.toggled.connect(self._on_choice)
+            button.toggled.connect(self._on_toggled)
 
     def initializePage(self) -> None:
         self._on_choice()
@@ -221,6 +221,11 @@ class ModelPage(QWizardPage):
         return "qwen3" if self.needs_download(choice) else "e5-small"
 
     # -- download --------------------------------------------------------------------------
+
+    def _on_toggled(self, checked: bool) -> None:
+        # A click toggles two buttons; act once, for the one that became checked.
+        if checked:
+            self._on_choice()
 
     def _on_choice(self, *_args: object) -> None:
         if self.needs_download() and self.resolved is None:

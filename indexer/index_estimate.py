@@ -37,13 +37,15 @@ CHUNK_OVERHEAD = 1.15
 PACKED_SUFFIXES = frozenset({".pdf", ".docx"})
 PACKED_TOKENS_PER_BYTE = 0.05
 
-# Tokens per second per CPU core, measured with bench/embed_throughput.py on 2 shared cores
-# (docs/BENCHMARKS.md, section 7), and an assumed GPU rate for Qwen3-Embedding-0.6B (no GPU
-# was lent to this work: a mid-range card runs a 0.6B encoder at several thousand tokens/s).
+# Tokens per second per CPU core. MiniLM's is docs/BENCHMARKS.md section 1 (1,062-2,050 tok/s
+# on 2 cores); e5-small's and Qwen3-0.6B's follow from their ratio to MiniLM measured in one
+# run on the same texts (section 7: e5 0.34x, Qwen3-0.6B-sized 0.023x). The GPU rate is an
+# assumption, not a measurement (no GPU was lent to this work): a 0.6B encoder runs at several
+# thousand tokens/s on a mid-range card.
 STORED_RATES: dict[str, dict[str, float]] = {
-    "e5-small": {"cpu_per_core": 900.0},
-    "minilm": {"cpu_per_core": 600.0},
-    "qwen3": {"cpu_per_core": 40.0, "gpu": 8000.0},
+    "e5-small": {"cpu_per_core": 220.0},
+    "minilm": {"cpu_per_core": 650.0},
+    "qwen3": {"cpu_per_core": 15.0, "gpu": 8000.0},
 }
 _MEASURE_TEXT = (
     "def upload_with_retries(session, url, payload, attempts=5):\n"
