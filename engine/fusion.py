@@ -8,7 +8,8 @@ matches every chunk that says "zip") the lexical ranking is noise, and RRF lets 
 good semantic first place off the page. So each lexical hit's share is scaled by its
 coverage of the query (``engine.query_coverage``, computed by ``Searcher.lexical``): a chunk
 that holds every word counts fully, as in RRF; one that holds a sixth of the question counts
-``(1/6) ** COVERAGE_POWER``. Results without a coverage (older callers) count fully.
+``(1/6) ** COVERAGE_POWER``, and the whole lexical ranking counts as much as its best
+hit's coverage allows (``LEG_COVERAGE_POWER``). Results without a coverage count fully.
 
 The constants were chosen on the eval's tune split (``python -m eval.fusion_study``,
 docs/EVAL.md).
@@ -24,10 +25,11 @@ RRF_K = 60
 LEXICAL_WEIGHT = 1.0
 SEMANTIC_WEIGHT = 1.0
 # How steeply a lexical hit's weight falls with the share of the query it misses; 0 is RRF.
-COVERAGE_POWER = 2.0
+COVERAGE_POWER = 3.0
 # The same for the whole lexical ranking, by the best coverage any of its hits reaches: when
 # no chunk holds more than a sixth of the question, none of its ranks means much.
-LEG_COVERAGE_POWER = 0.0
+# Both chosen on the eval's tune split with k 60 and weight 1 kept (docs/EVAL.md).
+LEG_COVERAGE_POWER = 4.0
 
 
 def lexical_weights(lexical: list[SearchResult]) -> list[float]:

@@ -45,6 +45,7 @@ def test_weak_lexical_matches_no_longer_outvote_a_semantic_first_place() -> None
 def test_plain_rrf_is_what_coverage_weighting_fixes(monkeypatch: pytest.MonkeyPatch) -> None:
     # The same rankings under plain RRF (no coverage effect) drown the semantic first place.
     monkeypatch.setattr(fusion, "COVERAGE_POWER", 0.0)
+    monkeypatch.setattr(fusion, "LEG_COVERAGE_POWER", 0.0)
     assert [r.chunk_id for r in fuse(_WEAK_LEXICAL, _SEMANTIC, limit=3)] == [2, 3, 1]
 
 
@@ -60,7 +61,8 @@ def test_full_matches_fuse_exactly_as_rrf() -> None:
 
 
 def test_results_without_a_coverage_count_fully() -> None:
-    full, half = fusion.lexical_weights([_hit(1), _hit(2, 0.5)])
+    assert fusion.lexical_weights([_hit(1), _hit(2)]) == [fusion.LEXICAL_WEIGHT] * 2
+    full, half = fusion.lexical_weights([_hit(1, 1.0), _hit(2, 0.5)])
     assert full == fusion.LEXICAL_WEIGHT
     assert half < fusion.LEXICAL_WEIGHT
 
