@@ -158,9 +158,7 @@ class KenningApp(QObject):
         self.bridge = ServiceBridge(self)
         self.runner = QueryRunner(self)
         self.reranker_loader = RerankerLoader(self)
-        self.window = SearchWindow(
-            self.runner, history=QueryHistory(self.data_dir / HISTORY_FILE)
-        )
+        self.window = SearchWindow(self.runner, history=QueryHistory(self.data_dir / HISTORY_FILE))
         self.window.setWindowIcon(app_icon())
         self.tray = TrayController(app_icon(), self, use_tray=use_tray)
         self.window.hide_to_tray = self.tray.available

@@ -291,6 +291,7 @@ Results are grouped by file, best file first; colours only on a terminal (NO_COL
 them off). Results far below the best are dropped (--no-floor keeps them). --json keeps
 every result and adds the raw parts of each score: similarity, lexical_rank, semantic_rank."""
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kenning",

@@ -276,6 +276,9 @@ def test_search_answers_like_the_cli_json(server, tiny_embedder, indexed_data_di
         "language",
         "symbol",
         "snippet",
+        "similarity",
+        "lexical_rank",
+        "semantic_rank",
     }
 
 
