@@ -8,8 +8,9 @@ therefore only sees the top ``top_n`` fused results, and only the kinds it helps
   retrieval a lot (MLDR 50.3 -> 67.3, CMTEB-R 66.3 -> 71.3 over Qwen3-Embedding-0.6B's top 100);
 - code only with a 4B+ reranker: the 0.6B one *lowers* code retrieval (MTEB-Code 75.4 ->
   73.4) while the 4B one raises it (81.2), figures from the Qwen3-Embedding report;
-- nothing on a CPU unless asked: 30 candidates of ~300 tokens through the 0.6B reranker take
-  seconds there (docs/BENCHMARKS.md, "Reranker"), far beyond search-as-you-type.
+- nothing on a CPU unless asked: 30 candidates of ~300 tokens through the 0.6B reranker cost
+  ~230 CPU-seconds (~2 min on 2 cores, ~30 s on 8; docs/BENCHMARKS.md, "Reranker on CPU"),
+  far beyond search-as-you-type.
 
 The reranker is a query-time choice: nothing about it is recorded in the index, so it can be
 switched or turned off freely. Implementations: ``engine.local_reranker.LocalReranker``
