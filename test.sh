@@ -9,4 +9,5 @@ bash tests/servers/setup_infinity.sh
 export QT_QPA_PLATFORM=offscreen
 ruff check .
 lint-imports
+mypy engine indexer
 python -m pytest "$@"

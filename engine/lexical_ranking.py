@@ -27,7 +27,16 @@ ROW_BUDGET = 6000
 
 
 class LexicalStore(Protocol):
-    def lexical(self, match: str, limit: int, **filters: object) -> list[tuple[int, float]]: ...
+    def lexical(
+        self,
+        match: str,
+        limit: int,
+        *,
+        path_glob: str | None = None,
+        language: str | None = None,
+        kind: str | None = None,
+        folder: str | None = None,
+    ) -> list[tuple[int, float]]: ...
 
 
 def rank_clauses(
@@ -35,7 +44,7 @@ def rank_clauses(
     clauses: list[str],
     limit: int,
     count: Callable[[str], int],
-    **filters: object,
+    **filters: str | None,
 ) -> list[tuple[int, float]]:
     """(chunk id, score) best first for the OR of ``clauses``; ``count(clause)`` = its rows."""
     if len(clauses) == 1:

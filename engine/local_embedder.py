@@ -225,7 +225,7 @@ class LocalEmbedder:
         if self._config.do_lower_case:
             texts = [t.lower() for t in texts]
         truncate = max_length is not None
-        if truncate and self._append_id is not None:
+        if max_length is not None and self._append_id is not None:
             max_length -= 1  # room for the EOD appended below
         with self._tokenizer_lock:
             encoded = self._tokenizer(

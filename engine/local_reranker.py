@@ -274,7 +274,7 @@ def _load_causal_lm(model_dir: Path, device: str, dtype: Any) -> Any:
     bar_was_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
-        model = AutoModelForCausalLM.from_pretrained(
+        model: Any = AutoModelForCausalLM.from_pretrained(
             str(model_dir), attn_implementation="sdpa", **{dtype_key: dtype}
         )
     except (OSError, ValueError, ImportError) as err:

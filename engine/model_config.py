@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from engine.errors import KenningError
 
@@ -188,7 +188,8 @@ def _read_pooling(pooling_dir: Path) -> tuple[tuple[PoolingMode, ...], bool]:
                 f"Pooling mode {mode!r} in {pooling_dir} is not supported; "
                 f"supported: {', '.join(SUPPORTED_POOLING)}"
             )
-    return tuple(modes), bool(data.get("include_prompt", True))
+    # Every mode was checked against SUPPORTED_POOLING above.
+    return tuple(cast(list[PoolingMode], modes)), bool(data.get("include_prompt", True))
 
 
 def read_json_dict(path: Path) -> dict:

@@ -34,7 +34,7 @@ def relevance(result: SearchResult, mode: SearchMode) -> int:
     used = ("lexical", "semantic") if mode == "hybrid" else (mode,)
     best = sum(weights[name] / (RRF_K + 1) for name in used)
     ranks = {"lexical": result.lexical_rank, "semantic": result.semantic_rank}
-    got = sum(weights[name] / (RRF_K + ranks[name]) for name in used if ranks[name])
+    got = sum(weights[name] / (RRF_K + rank) for name in used if (rank := ranks[name]))
     return max(0, min(100, round(100 * got / best))) if best else 0
 
 

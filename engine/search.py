@@ -424,7 +424,7 @@ class Searcher:
     ) -> list[SearchResult]:
         rows = self._store().chunk_rows([cid for cid, _ in hits])
         terms = query_terms(query)
-        out = []
+        out: list[SearchResult] = []
         for cid, score in hits:
             row = rows.get(cid)
             if row is None:  # deleted between the ranking and this read

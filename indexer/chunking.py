@@ -9,6 +9,7 @@ with a one-line reason the store records and the user can read.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from engine.types import Chunk
 
@@ -54,7 +55,7 @@ def chunk_file(path: Path, data: bytes, ctx: ChunkingContext) -> list[Chunk]:
     text = decode_text(data)
     if not text.strip():
         return []
-    kwargs = {"max_tokens": ctx.max_tokens, "count_tokens": ctx.count_tokens}
+    kwargs: dict[str, Any] = {"max_tokens": ctx.max_tokens, "count_tokens": ctx.count_tokens}
 
     if suffix in MARKDOWN_SUFFIXES:
         from indexer.chunk_docs import chunk_markdown

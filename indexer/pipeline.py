@@ -278,6 +278,7 @@ class Pipeline:
         recorded = live.model_info()
         new_model = recorded is not None and recorded != (model, dim)
         if new_model and not self.options.allow_model_change:
+            assert recorded is not None  # new_model implies it; says so to the type checker
             raise ModelMismatchError(
                 f"this index was built with {recorded[0]} ({recorded[1]}-dim), "
                 f"not {model} ({dim}-dim)"
@@ -758,8 +759,8 @@ class Pipeline:
             chunks = self._chunk(path, data, ctx, run, record)
         except SkipFile as skip:
             with self.store.transaction():
-                read = (found, content_hash)
-                self._record_skip(folder_id, found.root, path, str(skip), record, read=read)
+                hashed = (found, content_hash)
+                self._record_skip(folder_id, found.root, path, str(skip), record, read=hashed)
                 self.store.bump_generation()
             run.report.files_skipped += 1
             return None

@@ -270,7 +270,7 @@ class IndexService:
         if action == "stop":
             return False
         if action == "problems":
-            for message in job:  # type: ignore[union-attr]
+            for message in job:  # type: ignore[attr-defined]
                 self._call("on_problem", message)
         elif action == "paused":
             self._set_state("paused")

@@ -208,7 +208,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def setup(self) -> None:
-        self.timeout = self.server.config.socket_timeout_s
+        # socketserver reads the per-connection timeout from the instance; typeshed calls it
+        # a ClassVar.
+        self.timeout = self.server.config.socket_timeout_s  # type: ignore[misc]
         self._linger = False
         super().setup()
 

@@ -68,7 +68,7 @@ def build_mcp_server(search: SearchApi) -> MCPServer:
         name="search",
         title="Search code and notes",
         description=SEARCH_DESCRIPTION,
-        annotations=ToolAnnotations(readOnlyHint=True, openWorldHint=False),
+        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
     )
     async def search_tool(
         query: Annotated[str, Field(description="what to look for, in words or identifiers")],
@@ -108,7 +108,7 @@ def build_mcp_server(search: SearchApi) -> MCPServer:
             answer = await anyio.to_thread.run_sync(search.search, body)
         except ApiError as exc:
             raise ToolError(exc.message) from None
-        return answer  # type: ignore[return-value] - to_json() has exactly SearchHit's keys
+        return answer  # type: ignore[return-value]  # to_json() has exactly SearchHit's keys
 
     return server
 

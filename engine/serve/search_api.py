@@ -124,7 +124,7 @@ class SearchApi:
             return self._threads
 
     def _search(
-        self, query: str, limit: int, mode: str, filters: SearchFilters
+        self, query: str, limit: int, mode: SearchMode, filters: SearchFilters
     ) -> dict[str, object]:
         searcher = self._open()
         if self._mismatch is not None and mode != "lexical":
