@@ -63,6 +63,9 @@ from desktop.app import embedder_factory
 from desktop.settings import Settings
 
 side, folder = sys.argv[1], Path(sys.argv[2])
+if len(sys.argv) > 3 and sys.argv[3] == "no-trim":  # to see what malloc_trim is worth
+    import indexer.service
+    indexer.service.release_freed_memory = lambda: False
 make = embedder_factory(Settings(model="offline"))
 if side == "bare":
     embedder = make()
@@ -121,13 +124,13 @@ def _index_peak_mib(folder: Path) -> float:
     return usage.ru_maxrss / 1024  # KiB on Linux
 
 
-def app_memory(folder: Path) -> None:
+def app_memory(folder: Path, *, trim: bool = True) -> None:
     out(f"machine: {machine()}")
-    out(f"folder: {folder}")
+    out(f"folder: {folder}{'' if trim else ' (malloc_trim switched off)'}")
     figures = {}
     for side in ("bare", "idle"):
         proc = subprocess.run(
-            [sys.executable, "-c", _APP_CHILD, side, str(folder)],
+            [sys.executable, "-c", _APP_CHILD, side, str(folder), "trim" if trim else "no-trim"],
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -140,7 +143,8 @@ def app_memory(folder: Path) -> None:
         f"app, idle after its first index ({idle['files']} files, {idle['chunks']} chunks) "
         f"and one search: {idle['rss']:.0f} MiB RSS (target <= 500 MB)"
     )
-    out(f"kenning index, peak: {_index_peak_mib(folder):.0f} MiB RSS (target <= 700 MB)")
+    if trim:
+        out(f"kenning index, peak: {_index_peak_mib(folder):.0f} MiB RSS (target <= 700 MB)")
 
 
 def main() -> None:
@@ -153,9 +157,12 @@ def main() -> None:
         metavar="FOLDER",
         help="measure the tray app (bare, idle after a first index) and kenning index's peak",
     )
+    parser.add_argument(
+        "--no-trim", action="store_true", help="with --app: the service does not malloc_trim"
+    )
     args = parser.parse_args()
     if args.app:
-        app_memory(Path(args.app).resolve())
+        app_memory(Path(args.app).resolve(), trim=not args.no_trim)
         return
     out(f"machine: {machine()}")
     for side in ("search", "pipeline"):

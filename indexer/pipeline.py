@@ -727,9 +727,7 @@ class Pipeline:
             log.info("%s changed while being read; left for the next pass", path)
             return None
         data, after = read
-        found = DiscoveredFile(
-            found.path, found.root, found.rel_path, after.st_size, after.st_mtime_ns
-        )
+        found = dataclasses.replace(found, size=after.st_size, mtime_ns=after.st_mtime_ns)
         content_hash = _content_hash(data)
         secret = content_secret_reason(data)
         if secret is not None:  # a private key in a file whose name says nothing
