@@ -240,7 +240,9 @@ class KenningApp(QObject):
             self.window.bring_forward()
 
     def _on_hotkey_ready(self, description: str) -> None:
-        self.notifier.info(f"Press {description} anywhere to search with Kenning")
+        self.notifier.info(
+            self.tr("Press {key} anywhere to search with Kenning").format(key=description)
+        )
 
     def _on_hotkey_unavailable(self, reason: str) -> None:
         log.info("no global hotkey: %s", reason)
@@ -269,7 +271,9 @@ class KenningApp(QObject):
     def _on_model_ready(self, embedder: Embedder, notice: str | None) -> None:
         from engine.search import Searcher
 
-        self._model_text = f"Model: {short_model_name(embedder.model_id)} · {embedder.device}"
+        self._model_text = self.tr("Model: {model} · {device}").format(
+            model=short_model_name(embedder.model_id), device=embedder.device
+        )
         self._show_model_text()
         if notice:
             self.notifier.warning(notice)
@@ -297,10 +301,11 @@ class KenningApp(QObject):
         self._reranker_text = ""
         if reranker is not None and policy is not None and policy.kinds_for(reranker):
             kinds = " + ".join(
-                "documents" if k == "text" else k for k in sorted(policy.kinds_for(reranker))
+                self.tr("documents") if k == "text" else self.tr("code") if k == "code" else k
+                for k in sorted(policy.kinds_for(reranker))
             )
-            self._reranker_text = (
-                f"reranked by {short_model_name(reranker.model_id)} ({kinds}, {reranker.device})"
+            self._reranker_text = self.tr("reranked by {model} ({kinds}, {device})").format(
+                model=short_model_name(reranker.model_id), kinds=kinds, device=reranker.device
             )
         self._show_model_text()
 
@@ -311,7 +316,9 @@ class KenningApp(QObject):
 
     def _on_reranker_download(self, done: int, total: int) -> None:
         percent = 100 * done // total if total else 0
-        self.window.statusBar().showMessage(f"Downloading the reranker… {percent}%", 5000)
+        self.window.statusBar().showMessage(
+            self.tr("Downloading the reranker… {percent}%").format(percent=percent), 5000
+        )
 
     # ------------------------------------------------------------------ service events
     def _on_state(self, state: str) -> None:
@@ -319,12 +326,12 @@ class KenningApp(QObject):
         self._state = state
         self.tray.set_paused(state == "paused")
         text = {
-            "loading-model": "Loading the model…",
-            "scanning": "Scanning folders…",
-            "indexing": "Indexing…",
-            "paused": "Indexing paused",
-            "error": "Indexing stopped (see the message)",
-            "stopped": "Stopped",
+            "loading-model": self.tr("Loading the model…"),
+            "scanning": self.tr("Scanning folders…"),
+            "indexing": self.tr("Indexing…"),
+            "paused": self.tr("Indexing paused"),
+            "error": self.tr("Indexing stopped (see the message)"),
+            "stopped": self.tr("Stopped"),
         }.get(state, "")
         if state == "idle":
             self.window.set_activity("")
@@ -336,7 +343,7 @@ class KenningApp(QObject):
             self.window.set_activity(text if state != "stopped" else "", 0.0)
             self.tray.set_status(text)
         if state == "loading-model":
-            self.window.set_model_text("Model: loading…")
+            self.window.set_model_text(self.tr("Model: loading…"))
 
     def _on_progress(self, progress: Any) -> None:
         if self._state in ("paused", "stopped", "idle"):
@@ -344,15 +351,21 @@ class KenningApp(QObject):
         phase = getattr(progress, "phase", "")
         total, done = progress.files_total, progress.files_done
         if phase == "scanning":
-            text = f"Scanning… {done:,} files checked" if done else "Scanning folders…"
+            text = (
+                self.tr("Scanning… {done} files checked").format(done=f"{done:,}")
+                if done
+                else self.tr("Scanning folders…")
+            )
             fraction = None
         elif phase == "saving":
-            text, fraction = "Saving the index…", None
+            text, fraction = self.tr("Saving the index…"), None
         elif phase == "done" or total == 0:
             return
         else:
             eta = format_eta(progress.eta_s)
-            text = f"Indexing {done:,}/{total:,} files" + (f" · {eta}" if eta else "")
+            text = self.tr("Indexing {done}/{total} files").format(
+                done=f"{done:,}", total=f"{total:,}"
+            ) + (f" · {eta}" if eta else "")
             fraction = done / total
             switching_to = getattr(progress, "switching_to", None)
             if switching_to:
@@ -373,8 +386,8 @@ class KenningApp(QObject):
         self.runner.rerun()  # new or changed files may now match the query on screen
         if first_run:
             files = getattr(report, "files_indexed", 0) + getattr(report, "files_unchanged", 0)
-            text = f"Indexed {files:,} files. Search away."
-            if not self.tray.notify("Kenning is ready", text):
+            text = self.tr("Indexed {files} files. Search away.").format(files=f"{files:,}")
+            if not self.tray.notify(self.tr("Kenning is ready"), text):
                 self.window.show_notice(text)
 
     def _on_problem(self, message: str) -> None:
@@ -389,7 +402,7 @@ class KenningApp(QObject):
             self.tray.notify("Kenning", msg.text, error=True)
 
     def _idle_status(self) -> str:
-        return self.window.index_label.text() or "Up to date"
+        return self.window.index_label.text() or self.tr("Up to date")
 
     def _refresh_stats(self) -> None:
         from engine.store import DB_NAME, Store
@@ -426,7 +439,9 @@ class KenningApp(QObject):
         # Say once where the app went, so closing the window is not mistaken for quitting.
         if not self._told_hidden:
             self._told_hidden = True
-            self.tray.notify("Kenning keeps running", "Click the tray icon to search again.")
+            self.tray.notify(
+                self.tr("Kenning keeps running"), self.tr("Click the tray icon to search again.")
+            )
 
     # ------------------------------------------------------------------ user commands
     def open_result(self, result: SearchResult) -> None:

@@ -108,10 +108,12 @@ def default_resolver(name: str | None, *, on_progress: Callable[[int, int], None
 class FoldersPage(QWizardPage):
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setTitle("Which folders should Kenning search?")
+        self.setTitle(self.tr("Which folders should Kenning search?"))
         self.setSubTitle(
-            "Pick your code and documents. Kenning respects .gitignore and skips build "
-            "outputs, virtualenvs and secrets; you can change this later in Settings."
+            self.tr(
+                "Pick your code and documents. Kenning respects .gitignore and skips build "
+                "outputs, virtualenvs and secrets; you can change this later in Settings."
+            )
         )
         self.folders = FolderListEditor(settings.folders, self)
         self.folders.changed.connect(self.completeChanged)
@@ -137,10 +139,12 @@ class ModelPage(QWizardPage):
         estimator: Estimator = default_estimator,
     ) -> None:
         super().__init__(parent)
-        self.setTitle("The search model")
+        self.setTitle(self.tr("The search model"))
         self.setSubTitle(
-            "Kenning understands what you mean with an embedding model that runs on this "
-            "computer. Nothing you index leaves it."
+            self.tr(
+                "Kenning understands what you mean with an embedding model that runs on this "
+                "computer. Nothing you index leaves it."
+            )
         )
         self._resolver = resolver
         self._estimator = estimator
@@ -155,7 +159,7 @@ class ModelPage(QWizardPage):
         layout = QVBoxLayout(self)
         for key in self.CHOICES:
             button = QRadioButton(labels[key], self)
-            estimate = QLabel("First index of these folders: estimating…", self)
+            estimate = QLabel(self.tr("First index of these folders: estimating…"), self)
             estimate.setIndent(24)
             estimate.setObjectName(f"estimate-{key}")
             self.buttons[key], self.estimates[key] = button, estimate
@@ -170,7 +174,7 @@ class ModelPage(QWizardPage):
         self.bar.hide()
         self.status = QLabel(self)
         self.status.setWordWrap(True)
-        self.retry = QPushButton("Try again", self)
+        self.retry = QPushButton(self.tr("Try again"), self)
         self.retry.hide()
         self.retry.clicked.connect(self.start_download)
         layout.addSpacing(12)
@@ -202,7 +206,7 @@ class ModelPage(QWizardPage):
             return
         self._estimated_for = list(folders)
         for label in self.estimates.values():
-            label.setText("First index of these folders: estimating…")
+            label.setText(self.tr("First index of these folders: estimating…"))
         self.estimate = IndexTimeEstimate(folders, self._estimator)
         self.estimate.ready.connect(self._on_estimate)
         self.estimate.failed.connect(self._on_estimate_failed)
@@ -211,11 +215,15 @@ class ModelPage(QWizardPage):
     def _on_estimate(self, estimates: dict[str, str]) -> None:
         for key, label in self.estimates.items():
             phrase = estimates.get(self._model_key(key))
-            label.setText(f"First index of these folders: {phrase or 'unknown'}")
+            label.setText(
+                self.tr("First index of these folders: {phrase}").format(
+                    phrase=phrase or self.tr("unknown")
+                )
+            )
 
     def _on_estimate_failed(self, message: str) -> None:
         for label in self.estimates.values():
-            label.setText(f"First index time unknown ({message})")
+            label.setText(self.tr("First index time unknown ({message})").format(message=message))
 
     def _model_key(self, choice: str) -> str:
         return "qwen3" if self.needs_download(choice) else "e5-small"
@@ -231,7 +239,7 @@ class ModelPage(QWizardPage):
         if self.needs_download() and self.resolved is None:
             self.start_download()
         elif not self.needs_download():
-            self.status.setText("The bundled model is ready; no download needed.")
+            self.status.setText(self.tr("The bundled model is ready; no download needed."))
             self.bar.hide()
             self.retry.hide()
         self.completeChanged.emit()
@@ -242,7 +250,7 @@ class ModelPage(QWizardPage):
         self.retry.hide()
         self.bar.setRange(0, 0)
         self.bar.show()
-        self.status.setText("Getting Qwen3-Embedding-0.6B…")
+        self.status.setText(self.tr("Getting Qwen3-Embedding-0.6B…"))
         # A thread runs once, so every attempt (a retry too) gets a new download.
         self.download = ModelDownload(self._resolver, None, self)
         self.download.progress.connect(self._on_progress)
@@ -256,10 +264,16 @@ class ModelPage(QWizardPage):
             self.bar.setRange(0, 1000)
             self.bar.setValue(round(1000 * done / total))
             self.status.setText(
-                f"Downloading Qwen3-Embedding-0.6B: {done / 1e6:,.0f} of {total / 1e6:,.0f} MB"
+                self.tr("Downloading Qwen3-Embedding-0.6B: {done} of {total} MB").format(
+                    done=f"{done / 1e6:,.0f}", total=f"{total / 1e6:,.0f}"
+                )
             )
         else:
-            self.status.setText(f"Downloading Qwen3-Embedding-0.6B: {done / 1e6:,.0f} MB")
+            self.status.setText(
+                self.tr("Downloading Qwen3-Embedding-0.6B: {done} MB").format(
+                    done=f"{done / 1e6:,.0f}"
+                )
+            )
 
     def _on_finished(self, resolved: Any) -> None:
         self.resolved = resolved
@@ -267,21 +281,26 @@ class ModelPage(QWizardPage):
         self.bar.setValue(1)
         if getattr(resolved, "fell_back", False):
             self.bar.hide()  # nothing was downloaded: a full bar would say otherwise
-            reason = getattr(resolved, "reason", None) or "not available"
+            reason = getattr(resolved, "reason", None) or self.tr("not available")
             # load_embedder puts e5-small in Qwen3's place (MiniLM only without its engine).
             self.status.setText(
-                "Using the bundled offline model multilingual-e5-small for now: "
-                f"Qwen3-Embedding-0.6B is {reason}."
+                self.tr(
+                    "Using the bundled offline model multilingual-e5-small for now: "
+                    "Qwen3-Embedding-0.6B is {reason}."
+                ).format(reason=reason)
             )
         else:
             notice = getattr(resolved, "notice", None)
-            self.status.setText(notice or f"Ready: {getattr(resolved, 'model_id', 'the model')}.")
+            model = getattr(resolved, "model_id", None) or self.tr("the model")
+            self.status.setText(notice or self.tr("Ready: {model}.").format(model=model))
         self.completeChanged.emit()
 
     def _on_failed(self, message: str) -> None:
         self.bar.hide()
         self.status.setText(
-            f"Could not get the model: {message}. Try again, or use the bundled model for now."
+            self.tr(
+                "Could not get the model: {message}. Try again, or use the bundled model for now."
+            ).format(message=message)
         )
         self.retry.show()
         self.completeChanged.emit()
@@ -311,7 +330,7 @@ class FirstRunDialog(QWizard):
         estimator: Estimator = default_estimator,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Welcome to Kenning")
+        self.setWindowTitle(self.tr("Welcome to Kenning"))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.resize(640, 460)
         self._settings = settings

@@ -26,13 +26,15 @@ class HealthDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Kenning — index health")
+        self.setWindowTitle(self.tr("Kenning — index health"))
         self.resize(820, 440)
         self.summary = QLabel(self)
         self.filter = QLineEdit(self)
-        self.filter.setPlaceholderText("Filter by path or reason")
+        self.filter.setPlaceholderText(self.tr("Filter by path or reason"))
         self.model = QStandardItemModel(0, 3, self)
-        self.model.setHorizontalHeaderLabels(["File", "Status", "Reason"])
+        self.model.setHorizontalHeaderLabels(
+            [self.tr("File"), self.tr("Status"), self.tr("Reason")]
+        )
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterKeyColumn(-1)  # every column
@@ -50,7 +52,7 @@ class HealthDialog(QDialog):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        self.copy_button = QPushButton("Copy list", self)
+        self.copy_button = QPushButton(self.tr("Copy list"), self)
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.copy_button.clicked.connect(self.copy_to_clipboard)
         buttons.rejected.connect(self.reject)
@@ -71,13 +73,14 @@ class HealthDialog(QDialog):
                 item.setToolTip(f"{path}\n{status}: {reason}")
             self.model.appendRow(items)
         if not self._rows:
-            self.summary.setText("Every file in the indexed folders was indexed.")
+            self.summary.setText(self.tr("Every file in the indexed folders was indexed."))
         else:
             failed = sum(1 for _, s, _ in self._rows if s == "failed")
             self.summary.setText(
-                f"{len(self._rows)} file(s) not indexed: {failed} failed, "
-                f"{len(self._rows) - failed} skipped. Skips are usually intended "
-                "(binary, too large, excluded); failures are worth a look."
+                self.tr(
+                    "{count} file(s) not indexed: {failed} failed, {skipped} skipped. Skips are "
+                    "usually intended (binary, too large, excluded); failures are worth a look."
+                ).format(count=len(self._rows), failed=failed, skipped=len(self._rows) - failed)
             )
 
     def rows(self) -> list[ProblemRow]:

