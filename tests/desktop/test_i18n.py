@@ -206,3 +206,25 @@ def test_indexing_status_texts_speak_chinese(chinese):
     assert format_eta(3720) == "剩余 1 小时 02 分钟"
     assert model_labels(True)["default"].startswith("最适合这台电脑：在 GPU 上运行")
     assert SERVER_PROMPT_LABELS["none"] == "None (text as it is)"  # marked, translated on show
+
+
+def test_the_app_status_texts_speak_chinese(qtbot, chinese, tmp_path):
+    from types import SimpleNamespace
+
+    from desktop.app import KenningApp
+
+    app = KenningApp(
+        Settings(folders=[str(tmp_path)], first_run_done=True),
+        tmp_path / "data",
+        settings_path=tmp_path / "settings.json",
+        use_tray=False,
+    )
+    qtbot.addWidget(app.window)
+    app._on_state("paused")
+    assert app.window.progress_label.text() == "索引已暂停"
+    assert app.tray.status_action.text() == "索引已暂停"
+    app._on_state("indexing")
+    progress = SimpleNamespace(phase="indexing", files_total=2000, files_done=1000, eta_s=90)
+    app._on_progress(progress)
+    assert app.tray.status_action.text() == "正在索引 1,000/2,000 个文件 · 剩余 1 分钟"
+    assert app.shutdown(timeout=10.0)
