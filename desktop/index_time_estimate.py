@@ -13,8 +13,9 @@ import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +25,34 @@ Estimator = Callable[[Sequence[str]], dict[str, str]]
 
 def default_estimator(folders: Sequence[str]) -> dict[str, str]:
     from engine.hardware_default import detect_devices
-    from indexer.index_estimate import describe, estimate_corpus, model_speeds
+    from indexer.index_estimate import estimate_corpus, model_speeds
 
     corpus = estimate_corpus(folders)
     speeds = model_speeds(detect_devices(), e5=_measured_e5())
     return {model: describe(corpus, speed) for model, speed in speeds.items()}
+
+
+def describe(corpus: Any, speed: Any) -> str:
+    """``indexer.index_estimate.describe``'s phrase in the interface language."""
+    from indexer.index_estimate import duration_parts, first_index_seconds
+
+    translate = QCoreApplication.translate
+    if corpus.files == 0:
+        return translate("IndexTimeEstimate", "nothing to index yet")
+    unit, number = duration_parts(first_index_seconds(corpus, speed))
+    if unit == "min":
+        duration = translate("IndexTimeEstimate", "about {n} min").format(n=number)
+    elif unit == "h":
+        duration = translate("IndexTimeEstimate", "about {n} h").format(n=number)
+    elif unit == "days":
+        duration = translate("IndexTimeEstimate", "about {n} days").format(n=number)
+    else:
+        duration = translate("IndexTimeEstimate", "under a minute")
+    if corpus.complete:
+        phrase = translate("IndexTimeEstimate", "{duration} on this {device}")
+    else:
+        phrase = translate("IndexTimeEstimate", "at least {duration} on this {device}")
+    return phrase.format(duration=duration, device=speed.device)
 
 
 @functools.cache

@@ -189,18 +189,24 @@ def describe(corpus: CorpusEstimate, speed: Throughput) -> str:
     return f"{prefix}{_duration(seconds)} {where}"
 
 
-def _duration(seconds: float) -> str:
+def duration_parts(seconds: float) -> tuple[str, str]:
+    """The rounded duration as (unit, number): ("", "") under a minute, else "min", "h" or
+    "days" with the number to show; the desktop builds its translated phrase from these."""
     if seconds < 60:
-        return "under a minute"
+        return "", ""
     minutes = seconds / 60
     if minutes < 10:
-        return f"about {round(minutes)} min"
+        return "min", str(round(minutes))
     if minutes < 55:
-        return f"about {5 * round(minutes / 5)} min"
+        return "min", str(5 * round(minutes / 5))
     hours = minutes / 60
     if hours < 10:
-        rounded = round(hours * 2) / 2
-        return f"about {rounded:g} h"
+        return "h", f"{round(hours * 2) / 2:g}"
     if hours < 48:
-        return f"about {round(hours)} h"
-    return f"about {round(hours / 24)} days"
+        return "h", str(round(hours))
+    return "days", str(round(hours / 24))
+
+
+def _duration(seconds: float) -> str:
+    unit, number = duration_parts(seconds)
+    return f"about {number} {unit}" if unit else "under a minute"

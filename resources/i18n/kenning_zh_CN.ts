@@ -70,6 +70,37 @@
     </message>
 </context>
 <context>
+    <name>IndexTimeEstimate</name>
+    <message>
+        <source>nothing to index yet</source>
+        <translation>暂无可索引的内容</translation>
+    </message>
+    <message>
+        <source>under a minute</source>
+        <translation>不到 1 分钟</translation>
+    </message>
+    <message>
+        <source>about {n} min</source>
+        <translation>约 {n} 分钟</translation>
+    </message>
+    <message>
+        <source>about {n} h</source>
+        <translation>约 {n} 小时</translation>
+    </message>
+    <message>
+        <source>about {n} days</source>
+        <translation>约 {n} 天</translation>
+    </message>
+    <message>
+        <source>{duration} on this {device}</source>
+        <translation>在本机 {device} 上{duration}</translation>
+    </message>
+    <message>
+        <source>at least {duration} on this {device}</source>
+        <translation>在本机 {device} 上至少{duration}</translation>
+    </message>
+</context>
+<context>
     <name>KenningApp</name>
     <message>
         <source>Press {key} anywhere to search with Kenning</source>

@@ -88,6 +88,8 @@ def test_the_catalogue_holds_every_string_the_code_marks(tmp_path):
     assert in_code - in_catalogue == set(), "run pyside6-lupdate and translate the new strings"
     assert in_catalogue - in_code == set(), "the catalogue keeps strings the code dropped"
     contexts = {context for context, _ in in_catalogue}
+    assert None not in contexts, "a tr() outside a class: use QCoreApplication.translate"
+    assert "IndexTimeEstimate" in contexts
     for surface in ("TrayController", "FirstRunDialog", "FoldersPage", "ModelPage"):
         assert surface in contexts
     for surface in ("HealthDialog", "KenningApp", "SettingsDialog", "SearchWindow"):
@@ -228,3 +230,31 @@ def test_the_app_status_texts_speak_chinese(qtbot, chinese, tmp_path):
     app._on_progress(progress)
     assert app.tray.status_action.text() == "正在索引 1,000/2,000 个文件 · 剩余 1 分钟"
     assert app.shutdown(timeout=10.0)
+
+
+def estimate_cases():
+    from indexer.index_estimate import CorpusEstimate, Throughput
+
+    cpu = Throughput(tokens_per_s=1000.0, device="CPU", measured=True)
+    return [
+        (CorpusEstimate(0, 0, 0, True), cpu, "暂无可索引的内容"),
+        (CorpusEstimate(10, 1, 30_000, True), cpu, "在本机 CPU 上不到 1 分钟"),
+        (CorpusEstimate(10, 1, 1_500_000, True), cpu, "在本机 CPU 上约 25 分钟"),
+        (CorpusEstimate(10, 1, 9_000_000, False), cpu, "在本机 CPU 上至少约 2.5 小时"),
+        (CorpusEstimate(10, 1, 300_000_000, True), cpu, "在本机 CPU 上约 3 天"),
+    ]
+
+
+def test_first_index_estimates_speak_chinese(qapp, tmp_path):
+    from desktop.index_time_estimate import describe
+    from indexer import index_estimate
+
+    cases = estimate_cases()
+    # English: word for word the indexer's own phrase (the CLI's), so nothing drifted apart.
+    for corpus, speed, _ in cases:
+        assert describe(corpus, speed) == index_estimate.describe(corpus, speed)
+    i18n.install_translation(qapp, "zh_CN", cache_dir=tmp_path)
+    try:
+        assert [describe(corpus, speed) for corpus, speed, _ in cases] == [c[2] for c in cases]
+    finally:
+        i18n.install_translation(qapp, "en")
