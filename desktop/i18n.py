@@ -6,6 +6,15 @@ refreshed from the code with ``pyside6-lupdate``). The build compiles them to ``
 here with the ``lrelease`` that PySide6-Essentials ships, into the cache directory, and
 reused until the ``.ts`` changes.
 
+After adding or changing a visible string, refresh the catalogue and translate what lupdate
+marks unfinished (``tests/desktop/test_i18n.py`` fails until both are done)::
+
+    pyside6-lupdate -locations none -no-obsolete desktop/*.py -ts resources/i18n/kenning_zh_CN.ts
+
+Outside a QObject method, mark strings with ``QCoreApplication.translate("Context", "...")``
+or ``QT_TRANSLATE_NOOP`` (translated where shown); a local helper named ``tr`` is not seen
+by lupdate's context rules.
+
 CJK text needs a CJK font: for a Chinese interface the application font prefers a
 Simplified Chinese face (Noto Sans CJK SC and the other usual ones), so Han characters get
 their Chinese shapes rather than whatever CJK font fontconfig happens to try first.
