@@ -522,7 +522,7 @@ class KenningApp(QObject):
         try:
             save_settings(new, self.settings_path)
         except (SettingsError, OSError) as exc:
-            self.notifier.error(f"Settings not saved: {exc}")
+            self.notifier.error(self.tr("Settings not saved: {reason}").format(reason=exc))
             return
         self.settings = new
         if new.start_at_login != old.start_at_login:
@@ -552,10 +552,12 @@ class KenningApp(QObject):
             return  # the notifier has told why
         if new.serve_enabled and (not was_serving or new.serve_port != old.serve_port):
             self.notifier.info(
-                f"Serving embeddings and search to local tools at {self.local_server.url}"
+                self.tr("Serving embeddings and search to local tools at {url}").format(
+                    url=self.local_server.url
+                )
             )
         elif was_serving and not new.serve_enabled:
-            self.notifier.info("Stopped serving to other local tools")
+            self.notifier.info(self.tr("Stopped serving to other local tools"))
 
     def _restart_service(self) -> None:
         """A new model or new excludes: a fresh service (the index follows the new model)."""

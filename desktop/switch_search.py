@@ -13,6 +13,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
+
 from engine.errors import KenningError
 
 log = logging.getLogger(__name__)
@@ -56,4 +58,6 @@ def searcher_for_index_model(data_dir: Path, vectors: Any) -> Any | None:
 
 def switch_progress_text(model_id: str, done: int, total: int) -> str:
     percent = int(100 * done / total) if total else 0
-    return f"Re-embedding for {model_id}: {percent} %"
+    return QCoreApplication.translate("KenningApp", "Re-embedding for {model}: {percent} %").format(
+        model=model_id, percent=percent
+    )

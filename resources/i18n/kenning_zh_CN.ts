@@ -186,6 +186,22 @@
         <source>Click the tray icon to search again.</source>
         <translation>点击托盘图标即可再次搜索。</translation>
     </message>
+    <message>
+        <source>Settings not saved: {reason}</source>
+        <translation>设置未保存：{reason}</translation>
+    </message>
+    <message>
+        <source>Serving embeddings and search to local tools at {url}</source>
+        <translation>正在通过 {url} 向本机其他工具提供嵌入和搜索服务</translation>
+    </message>
+    <message>
+        <source>Stopped serving to other local tools</source>
+        <translation>已停止向本机其他工具提供服务</translation>
+    </message>
+    <message>
+        <source>Re-embedding for {model}: {percent} %</source>
+        <translation>正在为 {model} 重新生成向量：{percent} %</translation>
+    </message>
 </context>
 <context>
     <name>ModelPage</name>

@@ -229,6 +229,12 @@ def test_the_app_status_texts_speak_chinese(qtbot, chinese, tmp_path):
     progress = SimpleNamespace(phase="indexing", files_total=2000, files_done=1000, eta_s=90)
     app._on_progress(progress)
     assert app.tray.status_action.text() == "正在索引 1,000/2,000 个文件 · 剩余 1 分钟"
+    app._on_progress(
+        SimpleNamespace(
+            phase="indexing", files_total=200, files_done=50, eta_s=None, switching_to="m/new"
+        )
+    )
+    assert app.window.progress_label.text() == "正在为 new 重新生成向量：25 %"
     assert app.shutdown(timeout=10.0)
 
 
