@@ -67,10 +67,13 @@ class HealthDialog(QDialog):
     def set_problems(self, rows: Sequence[ProblemRow]) -> None:
         self._rows = [(str(p), str(s), str(r or "")) for p, s, r in rows]
         self.model.setRowCount(0)
+        # The status shows in the interface language; "Copy list" keeps the stored word.
+        shown = {"skipped": self.tr("skipped"), "failed": self.tr("failed")}
         for path, status, reason in self._rows:
-            items = [QStandardItem(path), QStandardItem(status), QStandardItem(reason)]
+            label = shown.get(status, status)
+            items = [QStandardItem(path), QStandardItem(label), QStandardItem(reason)]
             for item in items:
-                item.setToolTip(f"{path}\n{status}: {reason}")
+                item.setToolTip(f"{path}\n{label}: {reason}")
             self.model.appendRow(items)
         if not self._rows:
             self.summary.setText(self.tr("Every file in the indexed folders was indexed."))

@@ -61,6 +61,14 @@
         <translation>复制列表</translation>
     </message>
     <message>
+        <source>skipped</source>
+        <translation>已跳过</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
         <source>Every file in the indexed folders was indexed.</source>
         <translation>已索引文件夹中的所有文件均已编入索引。</translation>
     </message>

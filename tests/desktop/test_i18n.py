@@ -197,6 +197,9 @@ def test_the_health_dialog_speaks_chinese(qtbot, chinese):
     dialog.set_problems([("/a.bin", "skipped", "binary"), ("/b.py", "failed", "boom")])
     assert dialog.summary.text().startswith("2 个文件未编入索引：1 个失败，1 个跳过。")
     assert dialog.copy_button.text() == "复制列表"
+    assert [dialog.model.item(r, 1).text() for r in range(2)] == ["已跳过", "失败"]
+    dialog.copy_to_clipboard()  # the copied list keeps the stored words, for scripts
+    assert QApplication.clipboard().text() == "/a.bin\tskipped\tbinary\n/b.py\tfailed\tboom"
 
 
 def test_indexing_status_texts_speak_chinese(chinese):
