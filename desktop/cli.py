@@ -158,12 +158,16 @@ def _read_queries(args: argparse.Namespace) -> list[str]:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from desktop.search_output import answer, print_grouped, use_colour
+    from engine.query_checks import check_query
     from engine.query_syntax import parse_query
     from engine.search import Searcher
 
     queries = _read_queries(args)
     for query in queries:
-        parse_query(query)  # a syntax mistake is reported before the model loads
+        # A query too long (or with a NUL) and a syntax mistake are reported before the
+        # model loads, in one line each.
+        check_query(query)
+        parse_query(query)
     if args.limit < 1:
         raise KenningError("--limit must be at least 1")
     if args.per_file is not None and args.per_file < 1:

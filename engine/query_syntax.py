@@ -17,11 +17,13 @@ import re
 from dataclasses import dataclass, replace
 
 from engine.errors import KenningError
+from engine.query_checks import MAX_QUERY_CHARS as QUERY_CHARS_LIMIT
 from engine.types import ChunkKind, SearchFilters
 
 # Longer queries are not sentences people type; cutting them keeps parsing and the rankers
 # cheap for a pasted file (the window's field and `kenning search` both go through here).
-MAX_QUERY_CHARS = 2000
+# One limit for every front end: longer queries are refused (query_checks), not cut here.
+MAX_QUERY_CHARS = QUERY_CHARS_LIMIT
 OPERATORS = ("path", "lang", "kind")
 KINDS: dict[str, ChunkKind] = {
     "code": "code",

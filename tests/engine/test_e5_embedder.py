@@ -171,7 +171,15 @@ def test_switching_to_e5_re_embeds_every_chunk(tmp_path, e5):
     finally:
         pipeline.close()
     assert second.chunks_embedded == first.chunks_embedded > 0
-    assert any("model changed" in n for n in notices)
+    # The new model's vectors are built beside the old index, which is swapped out when done.
+    assert any(f"re-embedding for {e5.model_id}" in n for n in notices), notices
+    from engine.store import Store
+
+    store = Store.open(data_dir, readonly=True)
+    try:
+        assert store.model_info() == (e5.model_id, e5.dim)
+    finally:
+        store.close()
 
 
 def test_chunks_fit_the_512_token_window(tmp_path, e5):

@@ -30,6 +30,10 @@ def _audit(event: str, args: tuple) -> None:
     if event not in _EVENTS:
         return
     family = getattr(args[0], "family", None) if args else None
+    if getattr(family, "name", None) == "AF_UNIX":
+        # A Unix socket cannot leave the machine: `kenning index` asks the running app
+        # (single-instance socket) whether to hand it the folders.
+        return
     shown = args[1:] if family is not None else args  # the socket object itself says nothing
     line = f"{os.getpid()} {event} {getattr(family, 'name', family)} {shown!r}\n"
     fd = os.open(_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
