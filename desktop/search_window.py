@@ -131,6 +131,10 @@ class SearchWindow(QMainWindow):
         self._indexed_files = 0
         self._busy_note = ""
         self._last_outcome: QueryOutcome | None = None
+        # Whether the user picked the current row (keys, mouse) since the last new query; a
+        # row the window selected itself is not a choice to keep when the query is refined.
+        self._row_chosen = False
+        self._auto_selecting = False
         self._runner_note = ""
         self._quitting = False
         self._syncing = False  # filter widgets are being set from the typed syntax
@@ -531,24 +535,32 @@ class SearchWindow(QMainWindow):
         # The same query refined (semantic hits merged, the index changed): stay on the row
         # the user is looking at. A different query starts again at the best hit.
         same_query = last is not None and last.request == outcome.request
-        keep = self.current_result() if same_query else None
         if not same_query:
-            self._show_weak = False
-            self.model.collapse_all()
-        self.model.set_results(outcome.results, outcome.request.mode)
-        row = 0
-        if keep is not None:
-            for i in range(self.model.rowCount()):
-                res = self.model.result(i)
-                if res is not None and res.chunk_id == keep.chunk_id:
-                    row = i
-                    break
-        if self.model.rowCount():
-            self._select(row)
+            self._row_chosen = False
+        # Only a row the user chose is kept: the first row selected for the lexical phase is
+        # not a choice, and the semantic phase (or a rerank) may put another result first.
+        keep = self.current_result() if same_query and self._row_chosen else None
+        self._auto_selecting = True
+        try:
             if not same_query:
-                self.table.scrollToTop()
-        else:
-            self.preview.show_message("")
+                self._show_weak = False
+                self.model.collapse_all()
+            self.model.set_results(outcome.results, outcome.request.mode)
+            row = 0
+            if keep is not None:
+                for i in range(self.model.rowCount()):
+                    res = self.model.result(i)
+                    if res is not None and res.chunk_id == keep.chunk_id:
+                        row = i
+                        break
+            if self.model.rowCount():
+                self._select(row)
+                if not same_query:
+                    self.table.scrollToTop()
+            else:
+                self.preview.show_message("")
+        finally:
+            self._auto_selecting = False
         if outcome.final and outcome.results and not outcome.weak:
             self._history_timer.start()
         self._show_runner_note(outcome.note or ("" if outcome.final else self.tr(PENDING_NOTE)))
@@ -655,7 +667,11 @@ class SearchWindow(QMainWindow):
         self._show_weak = True
         self._update_message()
         if self.model.rowCount():
-            self._select(0)
+            self._auto_selecting = True
+            try:
+                self._select(0)
+            finally:
+                self._auto_selecting = False
 
     def _active_filter_text(self) -> str:
         f = self.current_filters()
@@ -671,6 +687,8 @@ class SearchWindow(QMainWindow):
         return ", ".join(parts)
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not self._auto_selecting and current.isValid():
+            self._row_chosen = True
         res = self.model.result(current.row())
         if res is not None:
             self.preview.show_result(res, self._query_words())

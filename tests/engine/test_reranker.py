@@ -28,12 +28,20 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     base = tmp_path_factory.mktemp("rerank-index")
     root = base / "project"
-    (root / "docs").mkdir(parents=True)
+    notes = root / "docs" / "nightly-files"
+    notes.mkdir(parents=True)
     (root / "src").mkdir()
     # Many documents that repeat the query's first words (they win the first stage) and one
-    # that answers it with fewer shared words near the top (the reranker lifts it).
-    for i in range(12):
-        (root / "docs" / f"note{i:02}.md").write_text(
+    # that answers it with fewer shared words near the top (the reranker lifts it). The notes
+    # sit under "nightly-files/" so their paths hold the rest of the query: the fusion weighs
+    # lexical hits by query coverage (engine/fusion.py), and notes covering only 3 of the 5
+    # words would lose the first stage to the answer. The reranker reads bodies only, where
+    # the notes still say just "rotate the log". Six notes, not more: the answer must stay in
+    # the top WORD_RANK_KEPT word matches or the desktop's relevance floor
+    # (engine.relevance.trim_tail) drops it (the hashing embedder rates it below the floor)
+    # before the reranker can see it.
+    for i in range(6):
+        (notes / f"note{i:02}.md").write_text(
             f"# Note {i}\n\nrotate rotate rotate the the the log log log entry {i}.\n"
         )
     (root / "docs" / "answer.md").write_text(
