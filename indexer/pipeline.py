@@ -28,7 +28,14 @@ from engine.store import FileRecord, NewChunk, Store, is_damage
 from engine.token_batches import plan_batches
 from engine.types import Chunk, Embedder
 from engine.vector_index import VectorIndex
-from indexer.chunking import CHUNKER_VERSION, ChunkingContext, SkipFile, chunk_file
+from indexer.chunking import (
+    CHUNKER_VERSION,
+    DOCX_SUFFIXES,
+    PDF_SUFFIXES,
+    ChunkingContext,
+    SkipFile,
+    chunk_file,
+)
 from indexer.discovery import (
     DiscoveredFile,
     DiscoveryOptions,
@@ -737,7 +744,12 @@ class Pipeline:
                 self.store.bump_generation()
             run.report.files_skipped += 1
             return None
-        junk = None if found.opted_in else generated_content_reason(data)
+        # Lines and markers are looked for in text and code only: the raw bytes of a PDF or
+        # DOCX are compressed streams whose "lines" say nothing (their extracted text still
+        # meets the repetitive check below).
+        binary_document = path.suffix.lower() in PDF_SUFFIXES | DOCX_SUFFIXES
+        skip_content_check = found.opted_in or binary_document
+        junk = None if skip_content_check else generated_content_reason(data)
         if junk is not None and not is_opted_in(path, found.root):
             self._skip_read(folder_id, found, path, junk, record, content_hash, run)
             return None

@@ -10,8 +10,10 @@ import pytest
 from engine.search import Searcher
 from engine.store import Store
 from indexer.discovery import DiscoveryOptions, discover
+from indexer.junk_files import generated_content_reason
 from indexer.pipeline import IndexOptions, Pipeline
 from tests.fake_embedder import HashingEmbedder
+from tests.indexer import docs_fixtures
 from tests.indexer.test_service import Listener, file_set
 
 LEDGER = '''\
@@ -91,6 +93,31 @@ def test_a_negated_ignore_line_opts_a_junk_file_in(tmp_path: Path) -> None:
     rows = _rows(data)
     assert "messages_pb2.py" not in rows and "package-lock.json" not in rows
     assert rows["bundle.js"][0] == "skipped"
+
+
+def test_the_raw_bytes_of_a_pdf_are_not_judged_by_their_line_length(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # A content stream written as one line: its raw bytes look minified, its text does not.
+    page_content = docs_fixtures._page_content
+    monkeypatch.setattr(
+        docs_fixtures, "_page_content", lambda paras: page_content(paras).replace(b"\n", b" ")
+    )
+    root = tmp_path / "tree"
+    root.mkdir()
+    words = "the nightly ledger merge keeps the newest entry of each account"
+    pdf = docs_fixtures.make_pdf(
+        root / "ledger.pdf", [[f"Entry {i}: {words}." for i in range(400)]]
+    )
+    assert generated_content_reason(pdf.read_bytes()) is not None
+    data = tmp_path / "data"
+    _index(data, root)
+    assert "ledger.pdf" not in _rows(data)
+    store = Store.open(data, readonly=True)
+    try:
+        assert store.chunk_count() > 1
+    finally:
+        store.close()
 
 
 def test_a_very_long_file_is_capped_and_says_so(tmp_path: Path, monkeypatch) -> None:

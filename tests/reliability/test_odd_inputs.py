@@ -18,6 +18,7 @@ import pytest
 from engine.search import Searcher
 from engine.store import Store
 from indexer.chunking import approx_count_tokens
+from indexer.junk_files import MAX_CHUNKS_PER_FILE, generated_content_reason
 from indexer.pipeline import IndexOptions, Pipeline
 from tests.fake_embedder import HashingEmbedder
 from tests.reliability.index_state import integrity_problems
@@ -25,6 +26,7 @@ from tests.reliability.index_state import integrity_problems
 pytestmark = pytest.mark.slow
 
 BUDGET = 256
+ONE_LINE_FILES = ("bundle.js", "brackets.json", "parens.py", "calls.js")
 
 
 class EstimatingEmbedder(HashingEmbedder):
@@ -66,6 +68,9 @@ def odd_tree(tmp_path_factory) -> Path:
     (tree / "brackets.json").write_text("[" * 100_000 + "]" * 100_000)
     (tree / "parens.py").write_text("x = " + "(" * 50_000 + "1" + ")" * 50_000 + "\n")
     (tree / "calls.js").write_text("f(" * 30_000 + ")" * 30_000)
+    # One-line files are junk (generated or minified) unless the user opts them in: these are
+    # here to be chunked, so they are named by negated ignore lines.
+    (tree / ".kenningignore").write_text("".join(f"!{name}\n" for name in ONE_LINE_FILES))
     _sparse(tree / "huge.log", 200 * 2**20, b"the last line of a huge log\n")
     _sparse(tree / "disk.data", 2 * 2**30)
     _sparse(tree / "scan.pdf", 2 * 2**30)
@@ -106,19 +111,42 @@ def indexed(odd_tree, tmp_path_factory) -> tuple[Path, dict[str, tuple[str, str,
     return data, files
 
 
-@pytest.mark.parametrize("name", ["bundle.js", "brackets.json", "parens.py", "calls.js"])
-def test_one_enormous_line_is_split_within_the_budget_and_covers_the_file(odd_tree, indexed, name):
+@pytest.mark.parametrize("name", ONE_LINE_FILES)
+def test_without_the_opt_in_one_enormous_line_is_skipped_as_minified(odd_tree, name):
+    reason = generated_content_reason((odd_tree / name).read_bytes())
+    assert reason is not None
+    assert reason.startswith("generated or minified file (a line of ")
+
+
+@pytest.mark.parametrize(
+    ("name", "capped"),
+    [("bundle.js", True), ("brackets.json", False), ("parens.py", False), ("calls.js", False)],
+)
+def test_one_enormous_line_is_split_within_the_budget_and_covers_the_file(
+    odd_tree, indexed, name, capped
+):
     _, files = indexed
-    status, _, chunks = files[name]
+    status, reason, chunks = files[name]
     assert status == "indexed"
     assert all((start, end) == (1, 1) for start, end, _ in chunks)
     assert len(chunks) > 10
     assert max(approx_count_tokens([text for _, _, text in chunks])) <= BUDGET
-    # Windows overlap a little; together they hold the whole line.
     content = (odd_tree / name).read_text().rstrip("\n")
-    assert sum(len(text) for _, _, text in chunks) >= len(content)
+    if capped:
+        # 8 MB is far more than MAX_CHUNKS_PER_FILE windows (an opt-in does not lift the cap):
+        # the first windows are kept, and the file says so.
+        assert len(chunks) == MAX_CHUNKS_PER_FILE
+        assert reason.startswith(f"capped: the first {MAX_CHUNKS_PER_FILE:,} of ")
+        last = chunks[-1][2]
+        covered = content[: content.index(last) + len(last)]
+        assert len(covered) < len(content)
+    else:
+        assert reason == ""
+        covered = content
+    # Windows overlap a little; together they hold the whole line (or its capped start).
+    assert sum(len(text) for _, _, text in chunks) >= len(covered)
     assert chunks[0][2] == content[: len(chunks[0][2])]
-    assert content.endswith(chunks[-1][2])
+    assert covered.endswith(chunks[-1][2])
 
 
 @pytest.mark.parametrize(

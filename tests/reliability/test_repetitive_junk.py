@@ -12,11 +12,13 @@ import pytest
 
 from engine.search import Searcher
 from engine.store import Store
+from indexer.junk_files import MAX_CHUNKS_PER_FILE
 from indexer.pipeline import IndexOptions, Pipeline
 from tests.fake_embedder import HashingEmbedder
 from tests.reliability.junk_trees import QUERIES, add_junk, real_code
 
 DIM = 256
+OPTED_IN = ("junk/bundle.js", "junk/server.log")
 
 
 def _index(tree: Path, data: Path) -> dict[str, list[tuple[str, int, int]]]:
@@ -41,6 +43,15 @@ def _index(tree: Path, data: Path) -> dict[str, list[tuple[str, int, int]]]:
         searcher.close()
 
 
+def _statuses(data: Path, tree: Path, names: tuple[str, ...]) -> list[str | None]:
+    store = Store.open(data, readonly=True)
+    try:
+        statuses = dict(store.conn.execute("SELECT path, status FROM files"))
+    finally:
+        store.close()
+    return [statuses.get(str(tree / name)) for name in names]
+
+
 def _counts(data: Path) -> tuple[int, int]:
     store = Store.open(data, readonly=True)
     try:
@@ -57,13 +68,21 @@ def test_repetitive_junk_leaves_semantic_top10_unchanged(tmp_path):
     real_code(clean)
     real_code(junk)
     add_junk(junk)
+    # Left alone, the junk detector skips the one-liner and the log (generated, repetitive),
+    # and this test would compare two indexes of the same real code. Opted in (a `!path`
+    # line), they are indexed, up to the per-file chunk cap, and their duplicates must still
+    # cost the vector index nothing.
+    (junk / ".kenningignore").write_text("".join(f"!{name}\n" for name in OPTED_IN))
 
     expected = _index(clean, tmp_path / "data-clean")
     found = _index(junk, tmp_path / "data-junk")
 
     clean_chunks, clean_points = _counts(tmp_path / "data-clean")
     junk_chunks, junk_points = _counts(tmp_path / "data-junk")
-    assert junk_chunks > clean_chunks + 20_000, "the junk was indexed"
+    assert _statuses(tmp_path / "data-junk", junk, OPTED_IN) == ["indexed"] * len(OPTED_IN)
+    # The one-liner and the log at MAX_CHUNKS_PER_FILE each (capped), 1,500 generated copies.
+    junk_floor = len(OPTED_IN) * MAX_CHUNKS_PER_FILE + 1_500
+    assert junk_chunks > clean_chunks + junk_floor, "the junk was indexed"
     assert junk_points - clean_points < 100, "duplicates cost the vector index nothing"
     assert all(expected.values())
     assert found == expected
