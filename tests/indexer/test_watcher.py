@@ -188,8 +188,9 @@ def test_a_changed_ignore_file_makes_its_root_rescanned(tree, watch):
 @linux_only
 def test_a_burst_of_thousands_of_files_is_coalesced(tree, watch):
     rec = Recorder()
-    # A quiet period long enough that no file is handed on between its create and its close.
-    watch([tree], rec, quiet_s=1.0, max_delay_s=30.0)
+    # A quiet period long enough that a file is rarely handed on between its create and its
+    # close (that takes a writer stalled for the whole period, as on a loaded machine).
+    watch([tree], rec, quiet_s=2.0, max_delay_s=30.0)
     burst = tree / "src" / "burst"
     burst.mkdir()
     paths = []
@@ -202,8 +203,11 @@ def test_a_burst_of_thousands_of_files_is_coalesced(tree, watch):
         paths.append(path)
     rec.wait_for_paths(*paths)
     handed_on = [p for batch in rec.batches for p in batch]
-    # Each file made a create, a modify and a close event: it is handed on once.
-    assert len(handed_on) == len(paths) == len(set(handed_on))
+    # Each file made a create, a modify and a close event: it is handed on, and (but for a
+    # writer stalled longer than the quiet period, which re-indexing the file makes harmless)
+    # once: 9,000 events become about 3,000 paths in a few batches.
+    assert set(handed_on) == set(paths)
+    assert len(handed_on) <= len(paths) * 1.01
     assert len(rec.batches) < 100
 
 
