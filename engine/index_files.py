@@ -35,7 +35,7 @@ from typing import Protocol
 from engine.errors import IndexDamagedError, KenningError
 from engine.index_lock import DEFAULT_WAIT_S, WriterLock
 from engine.store import DB_NAME, Store, is_damage
-from engine.vector_index import HEADER_NAME, INDEX_NAME, VectorIndex
+from engine.vector_index import HEADER_NAME, INDEX_NAME, VectorIndex, fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -323,7 +323,7 @@ class IndexFiles:
         # The header goes last: a crash before it leaves a header-less pair, rebuilt at open.
         os.replace(source / INDEX_NAME, self.data_dir / INDEX_NAME)
         os.replace(source / HEADER_NAME, self.data_dir / HEADER_NAME)
-        _fsync_dir(self.data_dir)
+        fsync_dir(self.data_dir)
         shutil.rmtree(source, ignore_errors=True)
         self.replacements += 1
         self._store = Store.open(self.data_dir)
@@ -332,15 +332,6 @@ class IndexFiles:
             self.load_vectors(*info)
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 __all__ = [

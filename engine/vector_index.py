@@ -47,7 +47,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
@@ -292,7 +292,7 @@ class VectorIndex:
         # then rejects, and the store rebuilds the index.
         _write_atomically(directory / HEADER_NAME, json.dumps(header).encode())
         os.replace(tmp, index_path)
-        _fsync_dir(directory)
+        fsync_dir(directory)
         self.dirty = False
 
     @classmethod
