@@ -12,6 +12,7 @@ index the way each long-running side does and use it:
 The index is the synthetic one of ``bench.query_latency`` (real texts, 384-dim vectors).
 
     python -m bench.memory --app [FOLDER]     # the tray app and `kenning index` (issue 13)
+    python -m bench.memory --app FOLDER --models offline,minilm   # the default: both, in turn
 
 ``--app`` measures, on FOLDER (default: the eval corpus) with the offline model, each in a
 fresh process: ``bare``, the app's model loaded as the app loads it and one query embedded;
@@ -62,11 +63,11 @@ from bench.common import rss_mib
 from desktop.app import embedder_factory
 from desktop.settings import Settings
 
-side, folder = sys.argv[1], Path(sys.argv[2])
-if len(sys.argv) > 3 and sys.argv[3] == "no-trim":  # to see what malloc_trim is worth
+side, folder, model = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+if len(sys.argv) > 4 and sys.argv[4] == "no-trim":  # to see what malloc_trim is worth
     import indexer.service
     indexer.service.release_freed_memory = lambda: False
-make = embedder_factory(Settings(model="offline"))
+make = embedder_factory(Settings(model=model))
 if side == "bare":
     embedder = make()
     embedder.embed_queries(["warm up the model"])
@@ -103,13 +104,13 @@ print(json.dumps({"rss": rss, "files": listener.report.files_indexed,
 """
 
 
-def _index_peak_mib(folder: Path) -> float:
-    """Peak RSS of `kenning index FOLDER --model offline` (its own process, from wait4)."""
+def _index_peak_mib(folder: Path, model: str) -> float:
+    """Peak RSS of `kenning index FOLDER --model MODEL` (its own process, from wait4)."""
     import os
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="kenning-bench-") as data:
-        command = [sys.executable, "-m", "desktop", "index", str(folder), "--model", "offline"]
+        command = [sys.executable, "-m", "desktop", "index", str(folder), "--model", model]
         proc = subprocess.Popen(
             [*command, "--data-dir", data], cwd=REPO, stderr=subprocess.PIPE, text=True
         )
@@ -124,13 +125,20 @@ def _index_peak_mib(folder: Path) -> float:
     return usage.ru_maxrss / 1024  # KiB on Linux
 
 
-def app_memory(folder: Path, *, trim: bool = True) -> None:
-    out(f"machine: {machine()}")
-    out(f"folder: {folder}{'' if trim else ' (malloc_trim switched off)'}")
+def app_memory(folder: Path, model: str, *, trim: bool = True) -> None:
+    out(f"model: {model}; folder: {folder}{'' if trim else ' (malloc_trim switched off)'}")
     figures = {}
     for side in ("bare", "idle"):
         proc = subprocess.run(
-            [sys.executable, "-c", _APP_CHILD, side, str(folder), "trim" if trim else "no-trim"],
+            [
+                sys.executable,
+                "-c",
+                _APP_CHILD,
+                side,
+                str(folder),
+                model,
+                "trim" if trim else "no-trim",
+            ],
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -144,7 +152,8 @@ def app_memory(folder: Path, *, trim: bool = True) -> None:
         f"and one search: {idle['rss']:.0f} MiB RSS (target <= 500 MB)"
     )
     if trim:
-        out(f"kenning index, peak: {_index_peak_mib(folder):.0f} MiB RSS (target <= 700 MB)")
+        peak = _index_peak_mib(folder, model)
+        out(f"kenning index, peak: {peak:.0f} MiB RSS (target <= 700 MB)")
 
 
 def main() -> None:
@@ -160,9 +169,16 @@ def main() -> None:
     parser.add_argument(
         "--no-trim", action="store_true", help="with --app: the service does not malloc_trim"
     )
+    parser.add_argument(
+        "--models",
+        default="offline,minilm",
+        help="with --app: models to measure in turn, as `kenning index --model` takes them",
+    )
     args = parser.parse_args()
     if args.app:
-        app_memory(Path(args.app).resolve(), trim=not args.no_trim)
+        out(f"machine: {machine()}")
+        for model in args.models.split(","):
+            app_memory(Path(args.app).resolve(), model, trim=not args.no_trim)
         return
     out(f"machine: {machine()}")
     for side in ("search", "pipeline"):
