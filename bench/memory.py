@@ -67,7 +67,9 @@ side, folder, model = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 if len(sys.argv) > 4 and sys.argv[4] == "no-trim":  # to see what malloc_trim is worth
     import indexer.service
     indexer.service.release_freed_memory = lambda: False
-make = embedder_factory(Settings(model=model))
+# The app's own choices by name; anything else (minilm, a folder, a hub id) as its "local" model.
+choice = model if model in ("default", "offline", "qwen3") else "local"
+make = embedder_factory(Settings(model=choice, model_path="" if choice != "local" else model))
 if side == "bare":
     embedder = make()
     embedder.embed_queries(["warm up the model"])
@@ -142,8 +144,9 @@ def app_memory(folder: Path, model: str, *, trim: bool = True) -> None:
             cwd=REPO,
             capture_output=True,
             text=True,
-            check=True,
         )
+        if proc.returncode != 0:
+            raise SystemExit(f"the {side} measurement of {model} failed: {proc.stderr[-2000:]}")
         figures[side] = json.loads(proc.stdout.strip().splitlines()[-1])
     idle = figures["idle"]
     out(f"app, model loaded (bare start): {figures['bare']['rss']:.0f} MiB RSS")
