@@ -20,6 +20,10 @@ class Chunk:
     ``text`` is what the user sees (the lines ``start_line``..``end_line`` of the file, 1-based
     and inclusive); ``embed_text`` is what the model reads: ``text`` behind a short header that
     names the file and symbol, so a bare method body still says where it lives.
+
+    ``tokens`` is the model's token count of ``embed_text`` as the chunker measured it to fit
+    the budget, so nothing downstream tokenizes the text again to plan its batches; None when
+    the chunk was built without counting. Derived from ``embed_text``, so not compared.
     """
 
     start_line: int
@@ -29,6 +33,7 @@ class Chunk:
     symbol: str | None
     text: str
     embed_text: str
+    tokens: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,12 +113,12 @@ class BudgetFitter:
             (span, known if known is not None else next(counted)) for span, known in trimmed
         ]
 
-        done = [span for span, tokens in measured if tokens <= self._max_tokens]
+        done = [(span, tokens) for span, tokens in measured if tokens <= self._max_tokens]
         oversized = [(span, tokens) for span, tokens in measured if tokens > self._max_tokens]
         if oversized:
             done.extend(self._split(oversized))
-        done.sort(key=lambda span: (span.start, span.end, span.cols or (0, 0)))
-        return [self._chunk(span) for span in done]
+        done.sort(key=lambda item: (item[0].start, item[0].end, item[0].cols or (0, 0)))
+        return [self._chunk(span, tokens) for span, tokens in done]
 
     def trim(self, span: Span) -> Span | None:
         """``span`` without blank lines at either edge; ``None`` when nothing is left."""
@@ -144,15 +144,16 @@ class BudgetFitter:
 
     # -- splitting -----------------------------------------------------------------------
 
-    def _split(self, oversized: list[tuple[Span, int]]) -> list[Span]:
-        """Windows of oversized spans, each verified to fit; cut again until all do.
+    def _split(self, oversized: list[tuple[Span, int]]) -> list[tuple[Span, int]]:
+        """Windows of oversized spans with their counts, each verified to fit; cut again until
+        all do.
 
         Each round counts the windows of every span in one call.
         """
         self._count_headers({span.symbol for span, _ in oversized} | {None})
         # If a symbol is dropped the count (taken with it) over-estimates: still safe.
         pending = [(self._with_room_for_body(span), tokens) for span, tokens in oversized]
-        done: list[Span] = []
+        done: list[tuple[Span, int]] = []
         while pending:
             windows: list[Span] = []
             for span, tokens in pending:
@@ -161,7 +162,7 @@ class BudgetFitter:
             pending = []
             for window, tokens in zip(windows, counts, strict=True):
                 if tokens <= self._max_tokens:
-                    done.append(window)
+                    done.append((window, tokens))
                 else:
                     pending.append((window, tokens))
         return done
@@ -276,7 +277,8 @@ class BudgetFitter:
     def _embed_text(self, span: Span) -> str:
         return embed_text_for(self._rel_path, span.symbol, self.body(span))
 
-    def _chunk(self, span: Span) -> Chunk:
+    def _chunk(self, span: Span, tokens: int) -> Chunk:
+        """``tokens``: the count of the chunk's embedded text, measured to fit the budget."""
         body = self.body(span)
         return Chunk(
             start_line=span.start + 1,
@@ -286,6 +288,7 @@ class BudgetFitter:
             symbol=span.symbol,
             text=body,
             embed_text=embed_text_for(self._rel_path, span.symbol, body),
+            tokens=tokens,
         )
 
 

@@ -1,218 +1,57 @@
 """The incremental indexing pipeline: discover -> chunk -> embed (cache misses) -> store.
 
-Work is committed in groups of files: each group's chunks, embeddings and file rows land in one
-transaction, so an interrupted run keeps every finished group and redoes only the rest. A file
-is re-read only when its size or mtime changed, and re-chunked only when its content hash did;
-chunks whose text was embedded before (same model, dimension and text) reuse the stored vector.
+``Pipeline`` orchestrates; the parts live beside it: ``index_run`` (options, progress,
+reports, one call's bookkeeping), ``file_snapshot`` (reading a file race-safely, chunking
+it, recording every file left out) and ``group_embedding`` (cache lookup, model batches,
+one transaction per group of files). A file is re-read only when its size or mtime changed,
+and re-chunked only when its content hash did; chunks whose text was embedded before (same
+model, dimension and text) reuse the stored vector.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import logging
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from engine.errors import KenningError, ModelMismatchError
 from engine.index_files import IndexFiles
-from engine.store import FileRecord, NewChunk, Store, is_damage
-from engine.token_batches import plan_batches
+from engine.store import FileRecord, Store, is_damage
 from engine.types import Chunk, Embedder
 from engine.vector_index import VectorIndex
-from indexer.chunking import (
-    CHUNKER_VERSION,
-    DOCX_SUFFIXES,
-    PDF_SUFFIXES,
-    ChunkingContext,
-    SkipFile,
-    chunk_file,
+from indexer.chunking import CHUNKER_VERSION, ChunkingContext, chunk_file
+from indexer.discovery import RootUnavailableError, SkippedPath, discover
+from indexer.file_snapshot import FileSnapshots, db_path, is_unchanged
+from indexer.group_embedding import GroupEmbedding
+from indexer.index_run import (
+    DEFAULT_CHUNK_TOKENS,
+    IndexOptions,
+    IndexReport,
+    IndexRun,
+    Progress,
+    ProgressCallback,
+    WorkItem,
 )
-from indexer.discovery import (
-    DiscoveredFile,
-    DiscoveryOptions,
-    RootUnavailableError,
-    SkippedPath,
-    discover,
-    exclusion_reason,
-    is_opted_in,
-    size_limit,
-    size_reason,
-)
-from indexer.file_reading import (
-    NOT_REGULAR_REASON,
-    RACY_WINDOW_NS,
-    NotRegularFile,
-    is_regular,
-    is_transient,
-    read_unchanging,
-)
-from indexer.junk_files import (
-    MAX_CHUNKS_PER_FILE,
-    cap_note,
-    generated_content_reason,
-    generated_name_reason,
-    repetitive_reason,
-)
-from indexer.parse_worker import (
-    ParseCancelled,
-    ParseLimits,
-    ParserFailure,
-    ParseTimeout,
-    ParseWorker,
-    WorkerUnavailable,
-)
-from indexer.retry_policy import (
-    deadline_scale,
-    parse_timeout_verdict,
-    parse_timeouts_so_far,
-    read_error_reason,
-)
-from indexer.secret_files import SECRET_REASON, content_secret_reason
+from indexer.parse_worker import ParseWorker, WorkerUnavailable
+from indexer.retry_policy import deadline_scale, parse_timeouts_so_far
+
+# Re-exported: callers import these from here.
+__all__ = [
+    "DEFAULT_CHUNK_TOKENS",
+    "IndexOptions",
+    "IndexReport",
+    "Pipeline",
+    "Progress",
+    "ProgressCallback",
+]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_CHUNK_TOKENS = 512
-# Padded tokens per model call when the embedder does not say (a remote server).
-DEFAULT_SLICE_TOKENS = 8192
-
-
-@dataclass
-class IndexOptions:
-    discovery: DiscoveryOptions = field(default_factory=DiscoveryOptions)
-    # Chunks are at most this many model tokens (and never more than the model takes).
-    chunk_tokens: int = DEFAULT_CHUNK_TOKENS
-    # Files are embedded and committed in groups of about this many chunks. Bigger groups
-    # batch similar lengths better (128: the model did 1.16x the work of one call, 512:
-    # 1.04x) at the cost of coarser commits; a cancel keeps the vectors already paid for.
-    group_chunks: int = 512
-    # Model calls within a group: the embedder's own batches (similar lengths, at most its
-    # token budget padded, or ``embed_slice_tokens`` when set), at most ``embed_slice`` texts
-    # each. A cancel waits for at most one such call.
-    embed_slice: int = 256
-    embed_slice_tokens: int | None = None
-    # While watching, the vector index is saved at most this often (and always on close).
-    save_interval_s: float = 60.0
-    # A different model than the index's: re-embed everything (True) or refuse (False).
-    allow_model_change: bool = True
-    # Parsers run in a worker process under a deadline and a memory cap, so a file that
-    # crashes or hangs its parser costs that file, not the run; False parses in this process.
-    isolate_parsers: bool = True
-    parse_limits: ParseLimits = field(default_factory=ParseLimits)
-
-
-@dataclass
-class Progress:
-    phase: str = "scanning"  # scanning | indexing | saving | done
-    files_total: int = 0
-    files_done: int = 0
-    chunks_done: int = 0
-    elapsed_s: float = 0.0
-    files_per_s: float = 0.0
-    eta_s: float | None = None
-    current_path: str | None = None
-    # Set while the index moves to another model: the model its vectors are being built for
-    # (searches answer from the current model until then).
-    switching_to: str | None = None
-
-
-@dataclass
-class IndexReport:
-    files_indexed: int = 0
-    files_unchanged: int = 0
-    files_removed: int = 0
-    files_skipped: int = 0
-    files_failed: int = 0
-    # Failed for now (a read error, a parse out of time): tried again on later runs.
-    files_retrying: int = 0
-    chunks_added: int = 0
-    chunks_embedded: int = 0
-    elapsed_s: float = 0.0
-    cancelled: bool = False
-
-    def merge(self, other: IndexReport) -> None:
-        for name in (
-            "files_indexed",
-            "files_unchanged",
-            "files_removed",
-            "files_skipped",
-            "files_failed",
-            "files_retrying",
-            "chunks_added",
-            "chunks_embedded",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.cancelled = self.cancelled or other.cancelled
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
-@dataclass
-class _Prepared:
-    file: DiscoveredFile
-    folder_id: int
-    content_hash: str
-    language: str | None
-    chunks: list[NewChunk]
-    note: str | None = None  # shown with the file (a chunk cap)
-
-
-def _text_hash(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-
-
-def _content_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=20).hexdigest()
-
-
-class _Run:
-    """Bookkeeping for one call: progress, report, grouping of prepared files."""
-
-    def __init__(
-        self, on_progress: ProgressCallback | None, cancel: threading.Event | None
-    ) -> None:
-        self.started = time.monotonic()
-        self.report = IndexReport()
-        self.progress = Progress()
-        self.on_progress = on_progress
-        self.cancel = cancel
-        self.group: list[_Prepared] = []
-        self.group_size = 0
-        # Files whose parse ran out of time: tried once more at the end, with more time.
-        self.timed_out: list[tuple[int, DiscoveredFile, FileRecord | None]] = []
-        self.retrying_timeouts = False
-        self._last_emit = 0.0
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancel is not None and self.cancel.is_set()
-
-    def emit(self, *, force: bool = False) -> None:
-        if self.on_progress is None:
-            return
-        now = time.monotonic()
-        if not force and now - self._last_emit < 0.1:
-            return
-        self._last_emit = now
-        p = self.progress
-        p.elapsed_s = now - self.started
-        if p.files_done and p.elapsed_s > 0:
-            p.files_per_s = p.files_done / p.elapsed_s
-            remaining = max(p.files_total - p.files_done, 0)
-            p.eta_s = remaining / p.files_per_s if p.files_per_s > 0 else None
-        try:
-            self.on_progress(p)
-        except Exception:  # a broken progress display must not stop indexing
-            log.exception("progress callback failed")
 
 
 class Pipeline:
@@ -238,7 +77,8 @@ class Pipeline:
         # The next model's index while a model switch is under way (see _prepare_model).
         self._switch: IndexFiles | None = None
         self._nested_noticed: set[Path] = set()
-        self.embedded_texts = 0  # texts sent to the model since this pipeline was created
+        self._snapshots = FileSnapshots(lambda: self.store, self.options.discovery, self._chunk)
+        self._groups = GroupEmbedding(embedder, self.options, self._target)
         try:
             try:
                 self._prepare_model()
@@ -254,16 +94,20 @@ class Pipeline:
         )
         self._last_save = time.monotonic()
 
+    def _target(self) -> IndexFiles:
+        """The index files this pipeline writes: during a model switch, the next model's."""
+        return self._switch or self.files
+
     @property
     def store(self) -> Store:
         """The store this pipeline writes (a recovery or a completed model switch replaces
         it: never keep it across calls). During a model switch, the next model's."""
-        return (self._switch or self.files).store
+        return self._target().store
 
     @property
     def vectors(self) -> VectorIndex:
         """The vector index of the store this pipeline writes; labels are its point ids."""
-        return (self._switch or self.files).vectors
+        return self._target().vectors
 
     @property
     def switching(self) -> bool:
@@ -353,8 +197,8 @@ class Pipeline:
 
     def _new_run(
         self, on_progress: ProgressCallback | None, cancel: threading.Event | None
-    ) -> _Run:
-        run = _Run(on_progress, cancel)
+    ) -> IndexRun:
+        run = IndexRun(on_progress, cancel)
         if self._switch is not None:
             run.progress.switching_to = self.embedder.model_id
         return run
@@ -429,7 +273,7 @@ class Pipeline:
     ) -> IndexReport:
         roots = self._normalise_roots(roots)
         run = self._new_run(on_progress, cancel)
-        work: list[tuple[int, DiscoveredFile, FileRecord | None]] = []
+        work: list[WorkItem] = []
         for root in roots:
             folder_id = self.store.add_folder(root)
             work.extend(self._scan(root, folder_id, run))
@@ -466,7 +310,7 @@ class Pipeline:
     ) -> IndexReport:
         run = self._new_run(on_progress, cancel)
         folders = [(fid, Path(p)) for fid, p in self.store.folders()]
-        work: list[tuple[int, DiscoveredFile, FileRecord | None]] = []
+        work: list[WorkItem] = []
         rescan_roots: list[Path] = []
         for raw in dict.fromkeys(Path(os.path.abspath(p)) for p in paths):
             owner = _owning_root(raw, folders)
@@ -476,7 +320,7 @@ class Pipeline:
             if raw.is_dir() and not raw.is_symlink():
                 rescan_roots.append(root)  # a new or moved-in directory: reconcile its root
                 continue
-            item = self._check_one(raw, root, folder_id, run)
+            item = self._snapshots.check(raw, root, folder_id, run)
             if item is not None:
                 work.append(item)
         run.progress.phase = "indexing"
@@ -536,9 +380,7 @@ class Pipeline:
                 kept.append(root)
         return kept
 
-    def _scan(
-        self, root: Path, folder_id: int, run: _Run
-    ) -> list[tuple[int, DiscoveredFile, FileRecord | None]]:
+    def _scan(self, root: Path, folder_id: int, run: IndexRun) -> list[WorkItem]:
         run.progress.phase = "scanning"
         known = self.store.files_in_folder(folder_id)
         seen: set[str] = set()
@@ -549,7 +391,7 @@ class Pipeline:
                 key = str(found.path)
                 seen.add(key)
                 record = known.get(key)
-                if _unchanged(record, found):
+                if is_unchanged(record, found):
                     run.report.files_unchanged += 1
                     continue
                 work.append((folder_id, found, record))
@@ -562,9 +404,9 @@ class Pipeline:
             return []
         with self.store.transaction():
             for skip in skipped:
-                key = _db_path(skip.path)
+                key = db_path(skip.path)
                 seen.add(key)
-                self._record_skip(folder_id, root, skip.path, skip.reason, known.get(key))
+                self._snapshots.record_skip(folder_id, root, skip.path, skip.reason, known.get(key))
                 run.report.files_skipped += 1
             gone = [rec for path, rec in known.items() if path not in seen]
             self.store.delete_files([rec.id for rec in gone])
@@ -573,100 +415,8 @@ class Pipeline:
         run.report.files_removed += len(gone)
         return work
 
-    def _check_one(
-        self, path: Path, root: Path, folder_id: int, run: _Run
-    ) -> tuple[int, DiscoveredFile, FileRecord | None] | None:
-        record = self.store.file_by_path(str(path))
-        reason = exclusion_reason(path, root, self.options.discovery)
-        try:
-            st = path.stat()
-        except OSError:
-            st = None
-        if st is not None and reason == "generated file":
-            # A lockfile, bundle or source map: listed with its reason, never opened.
-            with self.store.transaction():
-                why = generated_name_reason(path.name.lower()) or reason
-                self._record_skip(folder_id, root, path, why, record)
-                self.store.bump_generation()
-            run.report.files_skipped += 1
-            return None
-        if st is not None and reason == "secret file":
-            # Listed as left out (the health view shows it), never opened; any chunks it had
-            # before it was recognised go.
-            with self.store.transaction():
-                self._record_skip(folder_id, root, path, SECRET_REASON, record)
-                self.store.bump_generation()
-            run.report.files_skipped += 1
-            return None
-        if st is None or reason is not None:
-            # Deleted (or now excluded): forget it and anything that was below it.
-            records = self.store.files_under(str(path))
-            if records:
-                with self.store.transaction():
-                    self.store.delete_files([r.id for r in records])
-                    self.store.bump_generation()
-                run.report.files_removed += len(records)
-            return None
-        if not is_regular(st):
-            # A FIFO, socket or device: opening it could block the indexer for good.
-            with self.store.transaction():
-                self._record_skip(folder_id, root, path, NOT_REGULAR_REASON, record)
-            run.report.files_skipped += 1
-            return None
-        found = DiscoveredFile(
-            path=path,
-            root=root,
-            rel_path=path.relative_to(root).as_posix(),
-            size=st.st_size,
-            mtime_ns=st.st_mtime_ns,
-        )
-        limit = size_limit(path.name, self.options.discovery)
-        if found.size > limit:
-            with self.store.transaction():
-                self._record_skip(folder_id, root, path, size_reason(found.size, limit), record)
-            run.report.files_skipped += 1
-            return None
-        if _unchanged(record, found):
-            run.report.files_unchanged += 1
-            return None
-        return folder_id, found, record
-
-    def _record_skip(
-        self,
-        folder_id: int,
-        root: Path,
-        path: Path,
-        reason: str,
-        record: FileRecord | None,
-        *,
-        read: tuple[DiscoveredFile, str] | None = None,
-    ) -> None:
-        """``read``: the file as read and its content hash, when the chunker skipped it."""
-        if read is not None:
-            size, mtime = read[0].size, read[0].mtime_ns
-        else:
-            try:
-                st = path.stat()
-                size, mtime = st.st_size, st.st_mtime_ns
-            except OSError:
-                size, mtime = 0, 0
-        if record is not None:
-            self.store.delete_chunks_of(record.id)
-        self.store.record_file(
-            folder_id=folder_id,
-            path=_db_path(path),
-            rel_path=_db_path(Path(_rel(path, root))),
-            size=size,
-            mtime_ns=mtime,
-            hash=read[1] if read is not None else None,
-            status="skipped",
-            reason=reason,
-        )
-
     # ------------------------------------------------------------ processing
-    def _process(
-        self, work: list[tuple[int, DiscoveredFile, FileRecord | None]], run: _Run
-    ) -> None:
+    def _process(self, work: list[WorkItem], run: IndexRun) -> None:
         self._process_pass(work, run)
         if run.timed_out and not run.cancelled:
             # A deadline is not a crash: the machine may have been busy. Once more, after the
@@ -678,8 +428,8 @@ class Pipeline:
 
     def _process_pass(
         self,
-        work: list[tuple[int, DiscoveredFile, FileRecord | None]],
-        run: _Run,
+        work: list[WorkItem],
+        run: IndexRun,
         *,
         count_done: bool = True,
     ) -> None:
@@ -688,165 +438,25 @@ class Pipeline:
                 run.report.cancelled = True
                 break
             run.progress.current_path = str(found.path)
-            prepared = self._prepare(folder_id, found, record, run)
+            prepared = self._snapshots.prepare(folder_id, found, record, run)
             if count_done:
                 run.progress.files_done += 1
             if prepared is not None:
-                run.group.append(prepared)
-                run.group_size += len(prepared.chunks)
+                run.add_to_group(prepared)
                 if run.group_size >= self.options.group_chunks:
-                    self._flush(run)
+                    self._groups.commit(run.take_group(), run)
             run.emit()
-        self._flush(run)
+        self._groups.commit(run.take_group(), run)
 
-    def _prepare(
-        self, folder_id: int, found: DiscoveredFile, record: FileRecord | None, run: _Run
-    ) -> _Prepared | None:
-        path = found.path
-        limit = size_limit(path.name, self.options.discovery)
-        try:
-            read = read_unchanging(path, limit)
-        except NotRegularFile:  # replaced by a FIFO, socket or device since it was found
-            with self.store.transaction():
-                self._record_skip(folder_id, found.root, path, NOT_REGULAR_REASON, record)
-                self.store.bump_generation()
-            run.report.files_skipped += 1
-            return None
-        except FileNotFoundError:
-            if record is not None:  # vanished since the scan
-                with self.store.transaction():
-                    self.store.delete_files([record.id])
-                    self.store.bump_generation()
-                run.report.files_removed += 1
-            return None
-        except OSError as exc:
-            if is_transient(exc):  # EACCES, EMFILE, EIO...: says nothing about the file
-                reason = read_error_reason(exc.strerror or str(exc))
-                self._record_failure(folder_id, found, record, reason, status="pending")
-                run.report.files_retrying += 1
-                return None
-            self._record_failure(folder_id, found, record, f"cannot read: {exc.strerror or exc}")
-            run.report.files_failed += 1
-            return None
-        if read is None:
-            # Changed while we read it: storing this would mix old and new. The watcher (or the
-            # next run) sees the final content.
-            log.info("%s changed while being read; left for the next pass", path)
-            return None
-        data, after = read
-        found = dataclasses.replace(found, size=after.st_size, mtime_ns=after.st_mtime_ns)
-        content_hash = _content_hash(data)
-        secret = content_secret_reason(data)
-        if secret is not None:  # a private key in a file whose name says nothing
-            with self.store.transaction():
-                read_as = (found, content_hash)
-                self._record_skip(folder_id, found.root, path, secret, record, read=read_as)
-                self.store.bump_generation()
-            run.report.files_skipped += 1
-            return None
-        # Lines and markers are looked for in text and code only: the raw bytes of a PDF or
-        # DOCX are compressed streams whose "lines" say nothing (their extracted text still
-        # meets the repetitive check below).
-        binary_document = path.suffix.lower() in PDF_SUFFIXES | DOCX_SUFFIXES
-        skip_content_check = found.opted_in or binary_document
-        junk = None if skip_content_check else generated_content_reason(data)
-        if junk is not None and not is_opted_in(path, found.root):
-            self._skip_read(folder_id, found, path, junk, record, content_hash, run)
-            return None
-        # Same bytes as when it was indexed, skipped or failed: only the mtime moved (or the
-        # size and mtime could not be trusted). A parser that crashed on it is not run again.
-        if record is not None and record.hash == content_hash:
-            with self.store.transaction():
-                self.store.touch_file(record.id, found.size, found.mtime_ns)
-            run.report.files_unchanged += 1
-            return None
+    def _chunk(
+        self, path: Path, data: bytes, rel_path: str, record: FileRecord | None, run: IndexRun
+    ) -> list[Chunk]:
+        """One file's chunks, parsed in the worker process while there is one."""
         ctx = ChunkingContext(
-            rel_path=found.rel_path,
+            rel_path=rel_path,
             max_tokens=self.token_budget,
             count_tokens=self.embedder.count_tokens,
         )
-        try:
-            chunks = self._chunk(path, data, ctx, run, record)
-        except SkipFile as skip:
-            with self.store.transaction():
-                hashed = (found, content_hash)
-                self._record_skip(folder_id, found.root, path, str(skip), record, read=hashed)
-                self.store.bump_generation()
-            run.report.files_skipped += 1
-            return None
-        except ParseCancelled:
-            return None  # not recorded: the next run parses it again
-        except ParseTimeout as exc:
-            if not run.retrying_timeouts:
-                run.timed_out.append((folder_id, found, record))
-                return None
-            timeouts = parse_timeouts_so_far(record)
-            status, reason = parse_timeout_verdict(str(exc), timeouts)
-            log.warning("parsing %s: %s", path, reason)
-            # No content hash for a retry: the same bytes must be parsed again next run.
-            self._record_failure(
-                folder_id,
-                found,
-                record,
-                reason,
-                None if status == "pending" else content_hash,
-                status=status,
-            )
-            if status == "pending":
-                run.report.files_retrying += 1
-            else:
-                run.report.files_failed += 1
-            return None
-        except ParserFailure as exc:  # crashed, hung or out of memory in the worker
-            log.warning("parsing %s failed: %s", path, exc)
-            self._record_failure(folder_id, found, record, str(exc), content_hash)
-            run.report.files_failed += 1
-            return None
-        except Exception as exc:  # a parser bug must cost one file, not the run
-            log.exception("chunking %s failed", path)
-            reason = f"parser error: {exc!r}"[:300]
-            self._record_failure(folder_id, found, record, reason, content_hash)
-            run.report.files_failed += 1
-            return None
-        note = None
-        if not found.opted_in:
-            repetitive = repetitive_reason([c.embed_text for c in chunks])
-            if repetitive is not None and not is_opted_in(path, found.root):
-                self._skip_read(folder_id, found, path, repetitive, record, content_hash, run)
-                return None
-        if len(chunks) > MAX_CHUNKS_PER_FILE:
-            # A very long file costs the index its first part, not the graph's health.
-            note = cap_note(len(chunks))
-            chunks = chunks[:MAX_CHUNKS_PER_FILE]
-        news = [NewChunk(c, _text_hash(c.embed_text)) for c in chunks]
-        language = chunks[0].language if chunks else None
-        return _Prepared(found, folder_id, content_hash, language, news, note)
-
-    def _skip_read(
-        self,
-        folder_id: int,
-        found: DiscoveredFile,
-        path: Path,
-        reason: str,
-        record: FileRecord | None,
-        content_hash: str,
-        run: _Run,
-    ) -> None:
-        """Record a file that was read and is left out (generated, repetitive)."""
-        with self.store.transaction():
-            read_as = (found, content_hash)
-            self._record_skip(folder_id, found.root, path, reason, record, read=read_as)
-            self.store.bump_generation()
-        run.report.files_skipped += 1
-
-    def _chunk(
-        self,
-        path: Path,
-        data: bytes,
-        ctx: ChunkingContext,
-        run: _Run,
-        record: FileRecord | None = None,
-    ) -> list[Chunk]:
         if self._parser is not None:
             scale = deadline_scale(
                 parse_timeouts_so_far(record), retry_in_run=run.retrying_timeouts
@@ -858,118 +468,7 @@ class Pipeline:
                 self._parser = None
         return chunk_file(path, data, ctx)
 
-    def _record_failure(
-        self,
-        folder_id: int,
-        found: DiscoveredFile,
-        record: FileRecord | None,
-        reason: str,
-        content_hash: str | None = None,
-        *,
-        status: str = "failed",
-    ) -> None:
-        """``status``: "failed" (final until the file changes) or "pending" (retried)."""
-        with self.store.transaction():
-            if record is not None:
-                self.store.delete_chunks_of(record.id)
-                self.store.bump_generation()
-            self.store.record_file(
-                folder_id=folder_id,
-                path=str(found.path),
-                rel_path=found.rel_path,
-                size=found.size,
-                mtime_ns=found.mtime_ns,
-                hash=content_hash,
-                status=status,
-                reason=reason,
-            )
-
-    def _flush(self, run: _Run) -> None:
-        group, run.group, run.group_size = run.group, [], 0
-        if not group:
-            return
-        model, dim = self.embedder.model_id, self.embedder.dim
-        all_chunks = [c for prepared in group for c in prepared.chunks]
-        vectors = self.store.cached_vectors(model, dim, (c.text_hash for c in all_chunks))
-        missing: dict[str, Chunk] = {}
-        for new in all_chunks:
-            if new.text_hash not in vectors:
-                missing.setdefault(new.text_hash, new.chunk)
-        fresh = self._embed_missing(missing, run)
-        vectors.update(fresh)
-        if len(fresh) < len(missing):
-            # Cancelled mid-group: keep the vectors already paid for (the next run finds them
-            # in the cache) but commit no file, so none is stored half-embedded.
-            with self.store.transaction():
-                points = self.store.put_vectors(model, dim, fresh)
-            self.vectors.add(*points)
-            run.report.cancelled = True
-            return
-        new_ids: list[int] = []
-        with self.store.transaction():
-            points = self.store.put_vectors(model, dim, fresh)
-            for prepared in group:
-                found = prepared.file
-                file_id = self.store.record_file(
-                    folder_id=prepared.folder_id,
-                    path=str(found.path),
-                    rel_path=found.rel_path,
-                    size=found.size,
-                    mtime_ns=found.mtime_ns,
-                    hash=prepared.content_hash,
-                    status="indexed",
-                    reason=prepared.note,
-                    language=prepared.language,
-                )
-                self.store.delete_chunks_of(file_id)
-                ids = self.store.insert_chunks(file_id, found.rel_path, prepared.chunks)
-                new_ids.extend(ids)
-            self.store.bump_generation()
-        # Only vectors never stored before become points; a chunk whose text (or vector) is
-        # already known costs the graph nothing.
-        self.vectors.add(*points)
-        run.report.files_indexed += len(group)
-        run.report.chunks_added += len(new_ids)
-        run.report.chunks_embedded += len(fresh)
-        run.progress.chunks_done += len(new_ids)
-
-    def _embed_missing(self, missing: dict[str, Chunk], run: _Run) -> dict[str, np.ndarray]:
-        """Embed in slices, so a cancel (quit, pause) waits for one slice, not a whole group."""
-        dim = self.embedder.dim
-        fresh: dict[str, np.ndarray] = {}
-        for part in self._slices(missing):
-            if run.cancelled:
-                break
-            texts = [missing[h].embed_text for h in part]
-            embedded = self.embedder.embed_documents(texts)
-            self.embedded_texts += len(texts)
-            if embedded.shape != (len(texts), dim):
-                raise KenningError(
-                    f"the model returned vectors of shape {embedded.shape}, expected "
-                    f"({len(texts)}, {dim})"
-                )
-            fresh.update(zip(part, embedded, strict=True))
-        return fresh
-
-    def _slices(self, missing: dict[str, Chunk]) -> list[list[str]]:
-        """The texts' hashes cut into the model's own batches: similar lengths together.
-
-        A call pads every text to its longest. 32-text slices in file order padded to 1.68x
-        the real tokens (bench.pipeline_overhead); cut as the embedder would batch the whole
-        group, the model does the same work as in one call per group, and a cancel still
-        waits for one batch only.
-        """
-        hashes = list(missing)
-        lengths = self.embedder.count_tokens([missing[h].embed_text for h in hashes])
-        budget = (
-            self.options.embed_slice_tokens
-            or getattr(self.embedder, "token_budget", None)
-            or DEFAULT_SLICE_TOKENS
-        )
-        batches = plan_batches(lengths, budget, max_batch_size=self.options.embed_slice)
-        return [[hashes[i] for i in batch] for batch in batches]
-
-    def _finish(self, run: _Run, *, save: bool) -> None:
+    def _finish(self, run: IndexRun, *, save: bool) -> None:
         if run.cancelled:
             run.report.cancelled = True
         if not run.cancelled:
@@ -989,7 +488,7 @@ class Pipeline:
         run.emit(force=True)
 
     def _save_vectors(self) -> None:
-        (self._switch or self.files).save_vectors()
+        self._target().save_vectors()
         self._last_save = time.monotonic()
 
     def save_if_due(self) -> None:
@@ -1009,21 +508,6 @@ def _with_data_dir_skipped(options: IndexOptions, data_dir: Path) -> IndexOption
     return dataclasses.replace(options, discovery=discovery)
 
 
-def _unchanged(record: FileRecord | None, found: DiscoveredFile) -> bool:
-    return (
-        record is not None
-        and record.status in ("indexed", "skipped", "failed")
-        and record.size == found.size
-        and record.mtime_ns == found.mtime_ns
-        # Modified within a clock tick of being read: a later write may have kept both
-        # size and mtime. Read it again (it costs a hash when nothing changed), as git does.
-        and not (
-            record.indexed_at is not None
-            and record.mtime_ns >= record.indexed_at * 1e9 - RACY_WINDOW_NS
-        )
-    )
-
-
 def _owning_root(path: Path, folders: list[tuple[int, Path]]) -> tuple[int, Path] | None:
     best: tuple[int, Path] | None = None
     for folder_id, root in folders:
@@ -1032,20 +516,3 @@ def _owning_root(path: Path, folders: list[tuple[int, Path]]) -> tuple[int, Path
         ):
             best = (folder_id, root)
     return best
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.name
-
-
-def _db_path(path: Path) -> str:
-    """The path as stored: names that are not valid UTF-8 (surrogate escapes) are escaped."""
-    text = str(path)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", "backslashreplace")
-    return text

@@ -135,7 +135,8 @@ class _Packer:
             )
         return budget
 
-    def pack(self, sections: list[Section]) -> list[_Span]:
+    def pack(self, sections: list[Section]) -> list[tuple[_Span, int]]:
+        """The chunks' spans, each with the measured token count of its embedded text."""
         symbols = list(dict.fromkeys(section.symbol for section in sections))
         counts = self.count([header_only(self.rel_path, s) for s in symbols])
         self.header_tokens = dict(zip(symbols, counts, strict=True))
@@ -202,8 +203,10 @@ class _Packer:
         counted = sum(self.count([self.source[s:e] for s, e in samples]))
         return math.ceil(counted / (3 * size) * (end - start))
 
-    def _verified(self, spans: list[_Span]) -> list[_Span]:
+    def _verified(self, spans: list[_Span]) -> list[tuple[_Span, int]]:
         """Count every final embed text for real; re-split those over the limit until none is.
+
+        Each span comes back with its count, which the chunk records.
 
         Only spans not yet counted are counted in each round, so a file whose estimate was
         off in one region does not pay for re-counting the rest.
@@ -217,7 +220,7 @@ class _Packer:
                 (span, known if known is not None else next(counted)) for span, known in trimmed
             ]
             if all(tokens <= self.max_tokens for _, tokens in measured):
-                return [span for span, _ in measured]
+                return measured
             pending = []
             for span, tokens in measured:
                 if tokens <= self.max_tokens:
@@ -320,7 +323,7 @@ def pack_sections(
         return []
     packer = _Packer(source, rel_path, max_tokens, count_tokens)
     chunks = []
-    for span in packer.pack(sections):
+    for span, tokens in packer.pack(sections):
         chunks.append(
             Chunk(
                 start_line=line_at(span.start),
@@ -330,6 +333,7 @@ def pack_sections(
                 symbol=span.symbol,
                 text=source[span.start : span.end],
                 embed_text=packer.embed_text(span),
+                tokens=tokens,
             )
         )
     return chunks

@@ -121,7 +121,7 @@ def test_the_raw_bytes_of_a_pdf_are_not_judged_by_their_line_length(
 
 
 def test_a_very_long_file_is_capped_and_says_so(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("indexer.pipeline.MAX_CHUNKS_PER_FILE", 30)
+    monkeypatch.setattr("indexer.file_snapshot.MAX_CHUNKS_PER_FILE", 30)
     root = tmp_path / "tree"
     root.mkdir()
     (root / "manual.md").write_text(

@@ -401,7 +401,7 @@ def test_model_calls_are_the_embedders_own_batches(data_dir):
     options = IndexOptions(embed_slice=3, embed_slice_tokens=1000)
     p = Pipeline(data_dir, emb, options=options)
     try:
-        slices = p._slices(missing)
+        slices = p._groups._slices(missing)
     finally:
         p.close()
     flat = [h for part in slices for h in part]
