@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -19,6 +22,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 TERMINATE_WAIT_S = 5.0
+ORPHAN_CHECK_S = 1.0
 
 
 class FetchFailed(Exception):
@@ -46,7 +50,7 @@ def fetch_snapshot(
     ours, theirs = context.Pipe(duplex=False)
     child = context.Process(
         target=_fetch,
-        args=(theirs, repo_id, list(files), str(cache_dir), endpoint, etag_timeout),
+        args=(theirs, os.getpid(), repo_id, list(files), str(cache_dir), endpoint, etag_timeout),
         name="kenning-model-download",
         daemon=True,  # never outlives a parent that exits without stopping it
     )
@@ -75,6 +79,7 @@ def fetch_snapshot(
 
 def _fetch(
     conn: Connection,
+    parent: int,
     repo_id: str,
     files: list[str],
     cache_dir: str,
@@ -84,6 +89,7 @@ def _fetch(
     """The child: one ``snapshot_download``, its outcome sent back as ``(kind, text)``."""
     # Ctrl-C in a terminal reaches the whole process group; the parent decides, and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     from huggingface_hub import snapshot_download
     from huggingface_hub.utils import disable_progress_bars
 
@@ -102,3 +108,10 @@ def _fetch(
         conn.send(("done", str(folder)))
     finally:
         conn.close()
+
+
+def _exit_with(parent: int) -> None:
+    """End the child when its parent is gone (killed, so it could not stop us)."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_S)
+    os._exit(1)

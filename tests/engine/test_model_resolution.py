@@ -11,6 +11,8 @@ import hashlib
 import multiprocessing
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -368,3 +370,23 @@ def test_a_failure_in_the_download_is_one_line(hf_home, online):
         mirror.close()
     assert str(err.value).startswith("Cannot download someone/broken: the download failed (")
     assert "\n" not in str(err.value)
+
+
+def test_a_download_does_not_outlive_a_killed_process(hf_home, online, tmp_path):
+    mirror = FakeHfMirror("someone/big")
+    script = (
+        "import sys\n"
+        "from engine.model_resolution import download_model\n"
+        "download_model('someone/big', lambda done, total: None, endpoint=sys.argv[1])\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(repo), HF_HUB_OFFLINE="0", TRANSFORMERS_OFFLINE="0")
+    proc = subprocess.Popen([sys.executable, "-c", script, mirror.url], cwd=repo, env=env)
+    try:
+        assert mirror.wait_for_weight_bytes(120)
+        proc.kill()  # no chance to stop its download child
+        proc.wait(30)
+        assert mirror.wait_until_no_transfer(30)  # the child noticed and ended
+    finally:
+        proc.kill()
+        mirror.close()
