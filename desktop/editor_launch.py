@@ -17,6 +17,7 @@ from pathlib import Path
 
 from desktop.launch_argv import (
     EditorLaunchError,
+    Preset,
     Which,
     custom_command,
     fill,
@@ -30,13 +31,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class EditorPreset:
+class EditorPreset(Preset):
     """How one editor takes ``path`` and ``line``: executables tried in order, then args."""
 
-    id: str
-    label: str
-    executables: tuple[str, ...]
-    args: tuple[str, ...]
     in_terminal: bool = False
 
 
@@ -157,7 +154,7 @@ def build_command(
     chosen = preset(detect_default(which) if editor == "auto" else editor)
     if chosen.id == "system":
         return system_command(path, "editor", which)
-    exe = installed_executable(chosen.label, chosen.executables, "editor", which)
+    exe = installed_executable(chosen, "editor", which)
     argv = [exe, *fill(chosen.args, path, position)]
     if chosen.in_terminal:
         term = terminal_prefix(which)

@@ -15,6 +15,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from engine.errors import KenningError
 
@@ -23,6 +24,16 @@ Which = Callable[[str], str | None]
 
 class EditorLaunchError(KenningError):
     """The editor (or document viewer) could not be started."""
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A program Kenning knows: executables tried in order, then its argument template."""
+
+    id: str
+    label: str
+    executables: tuple[str, ...]
+    args: tuple[str, ...]
 
 
 def fill(tokens: Sequence[str], path: str, position: Mapping[str, int]) -> list[str]:
@@ -46,12 +57,12 @@ def find_executable(executables: Sequence[str], which: Which) -> str | None:
     return None
 
 
-def installed_executable(label: str, executables: Sequence[str], what: str, which: Which) -> str:
+def installed_executable(preset: Preset, what: str, which: Which) -> str:
     """The preset's executable, or a one-line error naming what was looked for."""
-    exe = find_executable(executables, which)
+    exe = find_executable(preset.executables, which)
     if exe is None:
         raise EditorLaunchError(
-            f"{label} is not installed (looked for {', '.join(executables)} on "
+            f"{preset.label} is not installed (looked for {', '.join(preset.executables)} on "
             f"PATH); pick another {what} in Settings"
         )
     return exe

@@ -20,16 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop import launch_argv
 from desktop.editor_launch import launch
-from desktop.launch_argv import (
-    EditorLaunchError,
-    Which,
-    custom_command,
-    fill,
-    find_executable,
-    installed_executable,
-    system_command,
-)
+from desktop.launch_argv import EditorLaunchError, Preset, Which
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +36,9 @@ DefaultApp = Callable[[str], str | None]  # MIME type -> desktop file id, e.g. "
 
 
 @dataclass(frozen=True, slots=True)
-class ViewerPreset:
+class ViewerPreset(Preset):
     """A viewer that takes a page: executables tried in order, then its arguments."""
 
-    id: str
-    label: str
-    executables: tuple[str, ...]
-    args: tuple[str, ...]
     # Substrings of the desktop file ids of this viewer, for ``auto``.
     desktop_ids: tuple[str, ...]
 
@@ -101,7 +90,7 @@ def detect_viewer(which: Which = shutil.which, default_app: DefaultApp | None = 
     if app:
         app = app.lower()
         for viewer in VIEWERS:
-            if any(name in app for name in viewer.desktop_ids) and find_executable(
+            if any(name in app for name in viewer.desktop_ids) and launch_argv.find_executable(
                 viewer.executables, which
             ):
                 return viewer.id
@@ -126,17 +115,17 @@ def build_viewer_command(
     path = str(Path(path).absolute())
     page = max(1, int(page)) if Path(path).suffix.lower() in PAGED_SUFFIXES else 1
     if viewer == "custom":
-        return custom_command(template, path, {"page": page}, "document viewer", which)
+        return launch_argv.custom_command(template, path, {"page": page}, "document viewer", which)
     if viewer == "auto":
         viewer = detect_viewer(which, default_app)
     if viewer == "system":
-        return system_command(path, "document viewer", which)
+        return launch_argv.system_command(path, "document viewer", which)
     try:
         chosen = _BY_ID[viewer]
     except KeyError:
         raise EditorLaunchError(f"unknown document viewer {viewer!r}") from None
-    exe = installed_executable(chosen.label, chosen.executables, "document viewer", which)
-    return [exe, *fill(chosen.args, path, {"page": page})]
+    exe = launch_argv.installed_executable(chosen, "document viewer", which)
+    return [exe, *launch_argv.fill(chosen.args, path, {"page": page})]
 
 
 def open_in_viewer(

@@ -9,6 +9,7 @@ import pytest
 
 from desktop.launch_argv import (
     EditorLaunchError,
+    Preset,
     custom_command,
     fill,
     installed_executable,
@@ -64,11 +65,10 @@ def test_custom_command_errors_name_the_program(template: str, message: str) -> 
 
 
 def test_a_preset_that_is_not_installed_says_what_was_looked_for() -> None:
-    assert installed_executable("Zed", ("zed", "zeditor"), "editor", which_from("zeditor")) == (
-        "/opt/bin/zeditor"
-    )
+    zed = Preset("zed", "Zed", ("zed", "zeditor"), ("{path}",))
+    assert installed_executable(zed, "editor", which_from("zeditor")) == "/opt/bin/zeditor"
     with pytest.raises(EditorLaunchError) as info:
-        installed_executable("Zed", ("zed", "zeditor"), "editor", which_from())
+        installed_executable(zed, "editor", which_from())
     assert str(info.value) == (
         "Zed is not installed (looked for zed, zeditor on PATH); pick another editor in Settings"
     )
