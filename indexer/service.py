@@ -72,7 +72,8 @@ class IndexService:
 
     ``make_embedder`` is called on the worker thread (model loading never blocks the caller).
     When it takes an ``on_notice`` keyword (as ``functools.partial(load_embedder, ...)`` does),
-    the notices it gives are passed on with :meth:`ServiceListener.on_model_ready`.
+    the notices it gives are passed on with :meth:`ServiceListener.on_model_ready`; when it
+    takes ``on_progress``, a model download it starts is cancelled by :meth:`stop`.
 
     ``adopt_indexed``: folders the index holds beyond ``roots`` are indexed and watched too
     (the app: one folder list with the CLI). ``kenning watch A`` passes False: an index that
