@@ -65,10 +65,14 @@ def embedder_factory(settings: Settings) -> EmbedderFactory:
     """A callable the index service runs on its worker thread to load the chosen model.
 
     It accepts ``on_notice`` (the service passes one), so a fallback to the offline model
-    is reported to the user. ``engine.embedders`` is imported only when the model loads.
+    is reported to the user, and ``on_progress`` for a download, which the service uses to
+    cancel it when the app quits. ``engine.embedders`` is imported only when the model loads.
     """
 
-    def make(on_notice: Callable[[str], None] | None = None) -> Embedder:
+    def make(
+        on_notice: Callable[[str], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> Embedder:
         from engine import embedders
 
         device = None if settings.device == "auto" else settings.device
@@ -91,6 +95,7 @@ def embedder_factory(settings: Settings) -> EmbedderFactory:
             device=device,
             dimensions=settings.dimensions,
             on_notice=on_notice,
+            on_progress=on_progress,
             hf_endpoint=settings.hf_endpoint or None,
         )
 

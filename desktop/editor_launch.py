@@ -1,42 +1,39 @@
 """Open a file at a line in the user's editor, and reveal files in the file manager.
 
 Every command is an argument list handed to :class:`subprocess.Popen` without a shell, so a
-file named ``a "b" $(rm -rf ~).py`` is just a file name. Custom templates are split into
-arguments *before* ``{path}``/``{line}``/``{column}`` are substituted for the same reason.
-No Qt here.
+file named ``a "b" $(rm -rf ~).py`` is just a file name; building them (templates, presets,
+the opener) is shared with the document viewer in desktop/launch_argv.py. No Qt here.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import KenningError
+from desktop.launch_argv import (
+    EditorLaunchError,
+    Preset,
+    Which,
+    custom_command,
+    fill,
+    find_executable,
+    installed_executable,
+    system_command,
+    system_opener,
+)
 
 log = logging.getLogger(__name__)
 
-Which = Callable[[str], str | None]
-
-
-class EditorLaunchError(KenningError):
-    """The editor could not be started."""
-
 
 @dataclass(frozen=True, slots=True)
-class EditorPreset:
+class EditorPreset(Preset):
     """How one editor takes ``path`` and ``line``: executables tried in order, then args."""
 
-    id: str
-    label: str
-    executables: tuple[str, ...]
-    args: tuple[str, ...]
     in_terminal: bool = False
 
 
@@ -99,30 +96,9 @@ def preset(preset_id: str) -> EditorPreset:
         raise EditorLaunchError(f"unknown editor preset {preset_id!r}") from None
 
 
-def system_opener(which: Which = shutil.which) -> list[str] | None:
-    """The platform's "open with the default application" command, as an argument prefix."""
-    if sys.platform == "darwin":
-        return ["open"]
-    if sys.platform == "win32":
-        return None  # os.startfile, see launch()
-    for name in ("xdg-open", "gio"):
-        exe = which(name)
-        if exe:
-            return [exe, "open"] if name == "gio" else [exe]
-    return None
-
-
-def find_executable(p: EditorPreset, which: Which = shutil.which) -> str | None:
-    for name in p.executables:
-        found = which(name)
-        if found:
-            return found
-    return None
-
-
 def installed_presets(which: Which = shutil.which) -> list[EditorPreset]:
     """Presets whose editor is on PATH, in preference order; "system" when there is an opener."""
-    found = [p for p in PRESETS if p.executables and find_executable(p, which)]
+    found = [p for p in PRESETS if p.executables and find_executable(p.executables, which)]
     if system_opener(which) is not None or sys.platform == "win32":
         found.append(_BY_ID["system"])
     return found
@@ -139,7 +115,7 @@ def detect_default(which: Which = shutil.which) -> str:
         return gui[0].id
     visual = os.path.basename(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "")
     for p in PRESETS:
-        if p.in_terminal and visual in p.executables and find_executable(p, which):
+        if p.in_terminal and visual in p.executables and find_executable(p.executables, which):
             return p.id
     return "system"
 
@@ -154,16 +130,6 @@ def terminal_prefix(which: Which = shutil.which) -> list[str] | None:
         if exe:
             return [exe, *args]
     return None
-
-
-def _fill(tokens: list[str] | tuple[str, ...], path: str, line: int, column: int) -> list[str]:
-    # str.replace, not str.format, because a path may contain braces; {path} goes last so
-    # a path holding "{line}" is not substituted again.
-    out = []
-    for tok in tokens:
-        tok = tok.replace("{line}", str(line)).replace("{column}", str(column))
-        out.append(tok.replace("{path}", path))
-    return out
 
 
 def build_command(
@@ -182,40 +148,14 @@ def build_command(
     user-facing message when the editor is not installed.
     """
     path = str(Path(path).absolute())
-    line, column = max(1, int(line)), max(1, int(column))
+    position = {"line": max(1, int(line)), "column": max(1, int(column))}
     if editor == "custom":
-        try:
-            tokens = shlex.split(template)
-        except ValueError as exc:
-            raise EditorLaunchError(f"the custom editor command cannot be parsed: {exc}") from exc
-        if not tokens:
-            raise EditorLaunchError("the custom editor command is empty; set one in Settings")
-        if not any("{path}" in t for t in tokens):
-            tokens.append("{path}")
-        exe = tokens[0] if os.sep in tokens[0] else which(tokens[0])
-        if not exe or not os.access(exe, os.X_OK):
-            raise EditorLaunchError(
-                f"editor command {tokens[0]!r} was not found or is not executable; "
-                "check Settings > Editor"
-            )
-        return [exe, *_fill(tokens[1:], path, line, column)]
+        return custom_command(template, path, position, "editor", which)
     chosen = preset(detect_default(which) if editor == "auto" else editor)
     if chosen.id == "system":
-        opener = system_opener(which)
-        if opener is None:
-            if sys.platform == "win32":
-                return ["start", path]  # marker for launch(): handled by os.startfile
-            raise EditorLaunchError(
-                "no default opener (xdg-open) found; pick an editor in Settings"
-            )
-        return [*opener, path]
-    exe = find_executable(chosen, which)
-    if exe is None:
-        raise EditorLaunchError(
-            f"{chosen.label} is not installed (looked for {', '.join(chosen.executables)} on "
-            "PATH); pick another editor in Settings"
-        )
-    argv = [exe, *_fill(chosen.args, path, line, column)]
+        return system_command(path, "editor", which)
+    exe = installed_executable(chosen, "editor", which)
+    argv = [exe, *fill(chosen.args, path, position)]
     if chosen.in_terminal:
         term = terminal_prefix(which)
         if term is None:

@@ -71,6 +71,7 @@ class RerankerLoader(QObject):
         super().__init__(parent)
         self._build = build
         self._generation = 0
+        self._stopping = False  # read by the worker: a download in progress then cancels
         self._executor: ThreadPoolExecutor | None = ThreadPoolExecutor(
             1, thread_name_prefix="kenning-reranker"
         )
@@ -85,8 +86,15 @@ class RerankerLoader(QObject):
             return
         if self._executor is None:
             return
-        future = self._executor.submit(self._build, settings, self.progress.emit)
+        future = self._executor.submit(self._build, settings, self._on_progress)
         future.add_done_callback(self._callback(gen))
+
+    def _on_progress(self, done: int, total: int) -> None:  # worker thread
+        if self._stopping:
+            from engine.errors import DownloadCancelled
+
+            raise DownloadCancelled("the reranker download was cancelled: Kenning is stopping")
+        self.progress.emit(done, total)
 
     def _callback(self, gen: int) -> Callable[[Future[Any]], None]:
         def done(future: Future[Any]) -> None:  # worker thread: only emit
@@ -117,7 +125,9 @@ class RerankerLoader(QObject):
         self.ready.emit(reranker, policy)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop the worker; a load in progress finishes first when ``wait``."""
+        """Stop the worker; a download in progress is cancelled, a load finishes first when
+        ``wait``."""
+        self._stopping = True
         self._generation += 1
         if self._executor is not None:
             self._executor.shutdown(wait=wait, cancel_futures=True)

@@ -14,16 +14,15 @@ argument lists run without a shell, like the editor's. No Qt here.
 from __future__ import annotations
 
 import logging
-import os
-import shlex
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.editor_launch import EditorLaunchError, Which, launch, system_opener
+from desktop import launch_argv
+from desktop.editor_launch import launch
+from desktop.launch_argv import EditorLaunchError, Preset, Which
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +36,9 @@ DefaultApp = Callable[[str], str | None]  # MIME type -> desktop file id, e.g. "
 
 
 @dataclass(frozen=True, slots=True)
-class ViewerPreset:
+class ViewerPreset(Preset):
     """A viewer that takes a page: executables tried in order, then its arguments."""
 
-    id: str
-    label: str
-    executables: tuple[str, ...]
-    args: tuple[str, ...]
     # Substrings of the desktop file ids of this viewer, for ``auto``.
     desktop_ids: tuple[str, ...]
 
@@ -95,22 +90,11 @@ def detect_viewer(which: Which = shutil.which, default_app: DefaultApp | None = 
     if app:
         app = app.lower()
         for viewer in VIEWERS:
-            if any(name in app for name in viewer.desktop_ids) and _find(viewer, which):
+            if any(name in app for name in viewer.desktop_ids) and launch_argv.find_executable(
+                viewer.executables, which
+            ):
                 return viewer.id
     return "system"
-
-
-def _find(viewer: ViewerPreset, which: Which) -> str | None:
-    for name in viewer.executables:
-        found = which(name)
-        if found:
-            return found
-    return None
-
-
-def _fill(tokens: tuple[str, ...] | list[str], path: str, page: int) -> list[str]:
-    # {path} last, so a file name holding "{page}" is not substituted (see editor_launch).
-    return [t.replace("{page}", str(page)).replace("{path}", path) for t in tokens]
 
 
 def build_viewer_command(
@@ -131,41 +115,17 @@ def build_viewer_command(
     path = str(Path(path).absolute())
     page = max(1, int(page)) if Path(path).suffix.lower() in PAGED_SUFFIXES else 1
     if viewer == "custom":
-        try:
-            tokens = shlex.split(template)
-        except ValueError as exc:
-            raise EditorLaunchError(f"the custom viewer command cannot be parsed: {exc}") from exc
-        if not tokens:
-            raise EditorLaunchError("the custom document viewer command is empty; see Settings")
-        if not any("{path}" in t for t in tokens):
-            tokens.append("{path}")
-        exe = tokens[0] if os.sep in tokens[0] else which(tokens[0])
-        if not exe or not os.access(exe, os.X_OK):
-            raise EditorLaunchError(
-                f"viewer command {tokens[0]!r} was not found or is not executable; "
-                "check Settings > Editor"
-            )
-        return [exe, *_fill(tokens[1:], path, page)]
+        return launch_argv.custom_command(template, path, {"page": page}, "document viewer", which)
     if viewer == "auto":
         viewer = detect_viewer(which, default_app)
     if viewer == "system":
-        opener = system_opener(which)
-        if opener is None:
-            if sys.platform == "win32":
-                return ["start", path]  # launch() hands it to os.startfile
-            raise EditorLaunchError("no default opener (xdg-open) found; pick a viewer in Settings")
-        return [*opener, path]
+        return launch_argv.system_command(path, "document viewer", which)
     try:
         chosen = _BY_ID[viewer]
     except KeyError:
         raise EditorLaunchError(f"unknown document viewer {viewer!r}") from None
-    exe = _find(chosen, which)
-    if exe is None:
-        raise EditorLaunchError(
-            f"{chosen.label} is not installed (looked for {', '.join(chosen.executables)} on "
-            "PATH); pick another document viewer in Settings"
-        )
-    return [exe, *_fill(chosen.args, path, page)]
+    exe = launch_argv.installed_executable(chosen, "document viewer", which)
+    return [exe, *launch_argv.fill(chosen.args, path, {"page": page})]
 
 
 def open_in_viewer(

@@ -23,3 +23,7 @@ class IndexBusy(KenningError):
 
 class RerankServerError(KenningError):
     """A ``/rerank`` server failed, or answered something unusable."""
+
+
+class DownloadCancelled(KenningError):
+    """A model download was stopped because its caller asked (raised from ``on_progress``)."""

@@ -9,7 +9,6 @@ index with something they did not choose.
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import os
 import re
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from engine.errors import KenningError
 from engine.model_config import read_model_config
+from engine.snapshot_fetch import FetchFailed, fetch_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ def resolve_model(
     ``name`` is a local folder, a Hugging Face id, or ``"offline"`` / ``"minilm"`` for the
     bundled model. ``endpoint`` is a Hugging Face mirror (default: ``$HF_ENDPOINT``, else
     huggingface.co). Raises ``KenningError`` for anything but the default that cannot be had.
+    Whatever ``on_progress`` raises (``DownloadCancelled``) stops the download at once and
+    propagates unchanged.
     """
     name = canonical_name(name)
     if name.lower() in OFFLINE_ALIASES:
@@ -276,13 +278,8 @@ def _download(
 
     ``endpoint`` is a mirror's URL (None: the hub); huggingface_hub talks to it the same way.
     """
-    from huggingface_hub import HfApi, snapshot_download
+    from huggingface_hub import HfApi
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
-    from huggingface_hub.utils import (
-        are_progress_bars_disabled,
-        disable_progress_bars,
-        enable_progress_bars,
-    )
 
     hub = _hub_name(endpoint)
     try:
@@ -309,32 +306,22 @@ def _download(
     progress = _BlobProgress(storage / "blobs", total, on_progress)
     logger.info("Downloading %s (%d files, %.0f MB)", repo_id, len(wanted), total / 1e6)
 
-    # Our own bar replaces the hub's per-file bars; restore the user's setting afterwards.
-    bars_were_off = are_progress_bars_disabled()
-    disable_progress_bars()
     try:
-        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="model-download") as pool:
-            future = pool.submit(
-                snapshot_download,
-                repo_id,
-                allow_patterns=wanted,
-                cache_dir=str(hf_cache_dir()),
-                etag_timeout=METADATA_TIMEOUT_S,
-                endpoint=endpoint,
-            )
-            while True:
-                try:
-                    folder = Path(future.result(timeout=PROGRESS_POLL_S))
-                    break
-                except concurrent.futures.TimeoutError:
-                    progress.poll()
+        # What on_progress raises (a cancel) stops the download and goes to the caller as is.
+        folder = fetch_snapshot(
+            repo_id,
+            wanted,
+            cache_dir=hf_cache_dir(),
+            endpoint=endpoint,
+            etag_timeout=METADATA_TIMEOUT_S,
+            poll_s=PROGRESS_POLL_S,
+            on_poll=progress.poll,
+        )
         progress.finish()
-    except Exception as err:  # see above: any failure here means the model is not on disk
+    except FetchFailed as err:  # any failure there means the model is not on disk
         raise _DownloadFailed(f"the download failed ({_one_line(err)})") from err
     finally:
         progress.close()
-        if not bars_were_off:
-            enable_progress_bars()
     if not is_complete_model_folder(folder):
         raise _DownloadFailed("the downloaded files do not make a usable model folder")
     return folder

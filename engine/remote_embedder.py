@@ -25,11 +25,8 @@ SGLang and Kenning publish it), else 512.
 from __future__ import annotations
 
 import base64
-import email.utils
-import json
 import logging
 import math
-import random
 import re
 import threading
 import time
@@ -42,6 +39,13 @@ import httpx
 import numpy as np
 
 from engine.errors import EmbeddingServerError, KenningError
+from engine.http_retry import (
+    DEFAULT_MAX_REQUEST_BYTES,
+    EndpointNotFound,
+    RetryingPoster,
+    check_limits,
+    one_line,
+)
 from engine.prompt_profiles import (
     NONE,
     QWEN3,
@@ -52,29 +56,16 @@ from engine.prompt_profiles import (
     sentence_transformers_profile,
     with_chosen_profile,
 )
+from engine.request_batches import RequestBatches
 from engine.types import QueryTask
 
 log = logging.getLogger(__name__)
 
-# A body this size passes the default limits of the servers we know (TEI's 2 MB payload
-# limit is the smallest) with room for JSON escaping.
-DEFAULT_MAX_REQUEST_BYTES = 1_000_000
 # Without the model's config we do not know its context; 512 fits every embedding model we
 # know of, and chunks of that size embed well.
 DEFAULT_MAX_TOKENS = 512
 ESTIMATED_BYTES_PER_TOKEN = 3
 PROBE_TEXT = "Kenning asks how many dimensions this model's vectors have."
-
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-MAX_BACKOFF_S = 30.0
-MAX_RETRY_AFTER_S = 120.0
-
-# How servers word "your batch is too big" when they do not answer 413 (vLLM, infinity's
-# pydantic validation, OpenAI's own API).
-_BATCH_TOO_LARGE = re.compile(
-    r"batch.size|too many (inputs|items|texts)|at most \d+ items|max_client_batch",
-    re.IGNORECASE,
-)
 
 
 def looks_like_qwen3_embedding(model: str) -> bool:
@@ -92,14 +83,6 @@ class _LocalTwin:
     query_prompt: str
     document_prompt: str
     is_qwen3: bool
-
-
-class _BatchTooLarge(Exception):
-    """The server refused a request for its size; the caller splits it."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class RemoteEmbedder:
@@ -140,20 +123,21 @@ class RemoteEmbedder:
     ) -> None:
         if not model:
             raise KenningError("an embedding server needs a model name (--server-model)")
-        if max_batch < 1 or max_retries < 0 or max_request_bytes < 1 or timeout <= 0:
-            raise KenningError(
-                "max_batch, max_request_bytes and timeout must be positive, max_retries >= 0"
-            )
+        check_limits(max_batch, max_retries, max_request_bytes, timeout)
         if dimensions is not None and dimensions < 1:
             raise KenningError(f"--dimensions must be a positive number, got {dimensions}")
         self._base_url = normalise_base_url(base_url)
         self._endpoint = f"{self._base_url}/embeddings"
         self._model = model
         self._dimensions = dimensions
-        self._max_batch = max_batch
-        self._batch_limit = max_batch  # shrinks when the server says a batch is too large
-        self._max_retries = max_retries
-        self._max_request_bytes = max_request_bytes
+        self._batches = RequestBatches(
+            max_batch=max_batch,
+            max_request_bytes=max_request_bytes,
+            noun="input",
+            server="embedding",
+            where=lambda: self._endpoint,
+            error=EmbeddingServerError,
+        )
         self._explicit_max_tokens = max_tokens
         # None: decided at first use, from the name or else the local copy's config.
         chosen = (prompts or "auto").strip().lower()
@@ -161,18 +145,15 @@ class RemoteEmbedder:
         self._profile: PromptProfile | None = None
         self._local_model_dir = local_model_dir
         self._find_local_model = find_local_model
-        self._backoff_s = backoff_s
-        self._sleep = sleep
-        self._timeout = timeout
-        headers = {"Accept": "application/json", "User-Agent": "kenning"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers=headers,
+        self._poster = RetryingPoster(
+            server="embedding",
+            error=EmbeddingServerError,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_s=backoff_s,
+            sleep=sleep,
             transport=transport,
-            # A corporate proxy from the environment must not see a loopback server's traffic.
-            trust_env=False,
         )
         self._dim: int | None = None
         self._dim_lock = threading.Lock()
@@ -285,7 +266,7 @@ class RemoteEmbedder:
         return self.profile.query_prefix(task)
 
     def close(self) -> None:
-        self._client.close()
+        self._poster.close()
 
     def __enter__(self) -> RemoteEmbedder:
         return self
@@ -302,62 +283,15 @@ class RemoteEmbedder:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
         out: list[np.ndarray] = []
-        for batch in self._plan(texts):
-            out.extend(self._request_splitting(batch, input_type))
+        for batch in self._batches.batches(texts):
+            out.extend(self._batches.send(batch, lambda part: self._request(part, input_type)))
         matrix = np.stack(out).astype(np.float32, copy=False)
         with self._dim_lock:
             if self._dim is None:
                 self._dim = self._accept_dim(matrix.shape[1])
         return matrix
 
-    def _plan(self, texts: list[str]) -> list[list[str]]:
-        """Consecutive batches of at most ``_batch_limit`` texts and about the byte bound."""
-        batches: list[list[str]] = []
-        current: list[str] = []
-        size = 0
-        for text in texts:
-            # json.dumps is what goes on the wire: escapes make text longer than its UTF-8.
-            cost = len(json.dumps(text)) + 2
-            if current and (
-                len(current) >= self._batch_limit or size + cost > self._max_request_bytes
-            ):
-                batches.append(current)
-                current, size = [], 0
-            current.append(text)
-            size += cost
-        if current:
-            batches.append(current)
-        return batches
-
-    def _request_splitting(self, texts: list[str], input_type: str | None) -> list[np.ndarray]:
-        try:
-            return self._request(texts, input_type)
-        except _BatchTooLarge as exc:
-            if len(texts) == 1:
-                raise EmbeddingServerError(
-                    f"the embedding server at {self._endpoint} refuses even a single input "
-                    f"({len(texts[0])} characters): {exc.message}"
-                ) from None
-            half = len(texts) // 2
-            if half < self._batch_limit:
-                log.info(
-                    "%s refused %d inputs (%s); sending at most %d per request from now on",
-                    self._endpoint,
-                    len(texts),
-                    exc.message,
-                    half,
-                )
-                self._batch_limit = half
-        # Re-read the limit at every step: a refusal deeper down lowers it for the rest.
-        out: list[np.ndarray] = []
-        start = 0
-        while start < len(texts):
-            step = self._batch_limit
-            out.extend(self._request_splitting(texts[start : start + step], input_type))
-            start += step
-        return out
-
-    # -- one request, with retries ---------------------------------------------------------
+    # -- one request (the poster retries it) -------------------------------------------
 
     def _request(self, texts: list[str], input_type: str | None = None) -> list[np.ndarray]:
         payload: dict[str, object] = {
@@ -369,69 +303,15 @@ class RemoteEmbedder:
             payload["input_type"] = input_type
         if self._dimensions is not None:
             payload["dimensions"] = self._dimensions
-        attempts = self._max_retries + 1
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
-            try:
-                response = self._client.post(self._endpoint, json=payload)
-            except httpx.TimeoutException:
-                if last:
-                    raise EmbeddingServerError(
-                        f"the embedding server at {self._endpoint} did not answer within "
-                        f"{self._timeout:g} s ({attempts} attempts)"
-                    ) from None
-                self._wait(attempt, None, "timed out")
-                continue
-            except httpx.TransportError as exc:
-                if last:
-                    raise EmbeddingServerError(
-                        f"cannot reach the embedding server at {self._endpoint}: "
-                        f"{_one_line(exc) or type(exc).__name__} ({attempts} attempts)"
-                    ) from None
-                self._wait(attempt, None, _one_line(exc) or type(exc).__name__)
-                continue
-            if response.status_code == 200:
-                return self._parse(response, len(texts))
-            message = server_message(response)
-            status = response.status_code
-            if status in (401, 403):
-                raise EmbeddingServerError(
-                    f"the embedding server at {self._endpoint} refused the API key "
-                    f"(HTTP {status}: {message}); pass --api-key or set KENNING_API_KEY"
-                )
-            if status == 413 or (status in (400, 422) and _BATCH_TOO_LARGE.search(message)):
-                raise _BatchTooLarge(f"HTTP {status}: {message}")
-            if status in RETRY_STATUSES and not last:
-                self._wait(attempt, response.headers.get("Retry-After"), f"HTTP {status}")
-                continue
-            if status == 404:
-                raise EmbeddingServerError(
-                    f"the embedding server at {self._endpoint} answered 404 ({message}): check "
-                    f"the model name {self._model!r} and that the URL ends where the API starts "
-                    "(often /v1)"
-                )
-            retried = f" after {attempts} attempts" if status in RETRY_STATUSES else ""
+        try:
+            response = self._poster.post(self._endpoint, lambda: payload)
+        except EndpointNotFound as exc:
             raise EmbeddingServerError(
-                f"the embedding server at {self._endpoint} answered HTTP {status}{retried}: "
-                f"{message}"
-            )
-        raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
-
-    def _wait(self, attempt: int, retry_after: str | None, reason: str) -> None:
-        delay = parse_retry_after(retry_after)
-        if delay is None:
-            # Full jitter: clients that failed together do not come back together.
-            delay = random.uniform(0, min(MAX_BACKOFF_S, self._backoff_s * 2**attempt))
-        delay = min(delay, MAX_RETRY_AFTER_S)
-        log.warning(
-            "Embedding server %s: %s; retrying in %.1f s (attempt %d of %d)",
-            self._endpoint,
-            reason,
-            delay,
-            attempt + 2,
-            self._max_retries + 1,
-        )
-        self._sleep(delay)
+                f"the embedding server at {self._endpoint} answered 404 ({exc.message}): check "
+                f"the model name {self._model!r} and that the URL ends where the API starts "
+                "(often /v1)"
+            ) from None
+        return self._parse(response, len(texts))
 
     # -- answers -------------------------------------------------------------------------
 
@@ -450,7 +330,7 @@ class RemoteEmbedder:
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise EmbeddingServerError(
                 f"the embedding server at {self._endpoint} sent an answer that is not an "
-                f"OpenAI embeddings response ({_one_line(exc)})"
+                f"OpenAI embeddings response ({one_line(exc)})"
             ) from None
         if len(ordered) != expected:
             raise EmbeddingServerError(
@@ -501,7 +381,7 @@ class RemoteEmbedder:
                 return self._served_limit
             self._served_limit_looked_up = True
             try:
-                response = self._client.get(f"{self._base_url}/models")
+                response = self._poster.client.get(f"{self._base_url}/models")
                 response.raise_for_status()
                 models = response.json().get("data", [])
                 limits = [
@@ -570,45 +450,6 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text.encode("utf-8")) / ESTIMATED_BYTES_PER_TOKEN) + 2
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def server_message(response: httpx.Response) -> str:
-    """The error text of an OpenAI-, SGLang-, TEI- or FastAPI-style error body, on one line."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    message: object = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            message = error.get("message")
-        elif isinstance(error, str):
-            message = error
-        message = message or body.get("message") or body.get("detail")
-    if message is None:
-        message = response.text or response.reason_phrase
-    if not isinstance(message, str):
-        message = json.dumps(message)
-    return _one_line(message)[:300]
-
-
 def _decode_vector(raw: object) -> np.ndarray:
     if isinstance(raw, str):  # encoding_format=base64 from a server that ignores our ask
         return np.frombuffer(base64.b64decode(raw), dtype="<f4").astype(np.float32)
@@ -656,7 +497,3 @@ def _load_twin(folder: Path) -> _LocalTwin | None:
         document_prompt=config.document_prompt,
         is_qwen3=config.instruction_aware,
     )
-
-
-def _one_line(value: object) -> str:
-    return " ".join(str(value).split())

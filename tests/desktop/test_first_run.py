@@ -8,7 +8,8 @@ import pytest
 
 from desktop.first_run import FirstRunDialog, ModelDownload, default_resolver
 from desktop.settings import Settings
-from engine.model_resolution import resolve_model
+from engine.model_resolution import DEFAULT_MODEL, resolve_model
+from tests.fake_hf_mirror import FakeHfMirror
 
 pytestmark = pytest.mark.gui
 
@@ -100,6 +101,32 @@ def test_download_progress_crosses_threads_and_cancel_stops_it(qtbot):
     assert not download.running
     qtbot.wait(0)  # deliver anything queued; nothing may arrive
     assert finished == []
+
+
+def test_cancel_stops_a_real_download_and_its_transfer(qtbot, tmp_path, monkeypatch, online):
+    # Qwen3 from a loopback mirror that trickles the weights: a download that would last hours.
+    mirror = FakeHfMirror(DEFAULT_MODEL)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_ENDPOINT", mirror.url)
+    download = ModelDownload(default_resolver, None)
+    progress: list[tuple[int, int]] = []
+    ended: list[object] = []
+    download.progress.connect(lambda done, total: progress.append((done, total)))
+    download.finished.connect(ended.append)
+    download.failed.connect(ended.append)
+    download.start()
+    try:
+        assert mirror.wait_for_weight_bytes(60)
+        qtbot.waitUntil(lambda: bool(progress), timeout=30000)
+        assert progress[-1][1] > 1_000_000_000  # the size the mirror announced
+        # The thread ends now, not once the hub's client has fetched the whole file.
+        assert download.cancel(timeout=10)
+        assert mirror.wait_until_no_transfer(30)
+        qtbot.wait(0)  # deliver anything queued: a cancel is neither a result nor an error
+        assert ended == []
+    finally:
+        download.cancel()
+        mirror.close()
 
 
 def test_without_a_gpu_the_default_is_the_bundled_model_and_qwen3_is_one_click(qtbot, tmp_path):

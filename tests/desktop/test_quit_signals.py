@@ -14,12 +14,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from desktop.settings import Settings
 from tests.e2e.corpus import FILES
+from tests.fake_hf_mirror import FakeHfMirror
 
 REPO = Path(__file__).resolve().parents[2]
 HANG_GUARD_S = 60.0
@@ -163,3 +165,37 @@ def test_a_signal_ends_the_app_while_its_settings_dialog_is_open(tmp_path: Path)
     finally:
         server.kill()
         server.wait()
+
+
+@pytest.fixture
+def slow_mirror() -> Iterator[FakeHfMirror]:
+    from engine.model_resolution import DEFAULT_MODEL
+
+    mirror = FakeHfMirror(DEFAULT_MODEL)
+    yield mirror
+    mirror.close()
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_ends_the_app_while_it_downloads_the_model(
+    tmp_path: Path, slow_mirror: FakeHfMirror, signum: int
+) -> None:
+    """Qwen3 is not in the (empty) Hugging Face cache: the app fetches it from a loopback
+    mirror that trickles the weights, and is told to quit while the bytes come in."""
+    folder = _corpus(tmp_path / "corpus")
+    settings = Settings(
+        folders=[str(folder)], first_run_done=True, model="qwen3", hf_endpoint=slow_mirror.url
+    )
+    online = {"HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"}
+    proc, log = _start(tmp_path, settings, online)
+    _wait_for_line(proc, log, "Downloading Qwen/Qwen3-Embedding-0.6B")
+    assert slow_mirror.wait_for_weight_bytes(STATE_WAIT_S), "the weights never started"
+    took = _signal_and_wait(proc, signum)
+    text = log.read_text()
+    assert "received: quitting" in text and "model download cancelled" in text
+    # The orderly way out, not the fallback for a model that cannot be interrupted.
+    assert "quitting while the model was still loading" not in text, f"took {took:.1f} s"
+    assert slow_mirror.wait_until_no_transfer(HANG_GUARD_S)  # no download left behind
+    blobs = tmp_path / "hf" / "hub" / "models--Qwen--Qwen3-Embedding-0.6B" / "blobs"
+    assert list(blobs.glob("*.incomplete")), "the partial weights stay for the next try"

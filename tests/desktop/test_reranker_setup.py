@@ -10,6 +10,7 @@ import pytest
 from desktop.reranker_setup import RerankerLoader, build_reranker
 from desktop.settings import Settings
 from engine.local_reranker import LocalReranker
+from tests.fake_hf_mirror import FakeHfMirror
 
 pytestmark = pytest.mark.gui
 
@@ -55,6 +56,25 @@ def test_a_bad_reranker_is_one_message(qtbot, loader, tiny_qwen3_dir: Path):
     assert got[-1] == (None, None)
     assert failures[0].startswith("Reranker not loaded: ")
     assert "not a Qwen3-Reranker-style model" in failures[0]
+
+
+@pytest.mark.timeout(180)  # before the fix, shutdown waited for the whole (endless) file
+def test_shutdown_cancels_a_reranker_download(qtbot, tmp_path, monkeypatch, online):
+    mirror = FakeHfMirror("someone/reranker")  # trickles the weights: an endless download
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_ENDPOINT", mirror.url)
+    loader = RerankerLoader()
+    progress: list[tuple[int, int]] = []
+    loader.progress.connect(lambda done, total: progress.append((done, total)))
+    try:
+        loader.load(Settings(rerank_model="someone/reranker", rerank_kinds="text", device="cpu"))
+        assert mirror.wait_for_weight_bytes(60)
+        qtbot.waitUntil(lambda: bool(progress), timeout=30_000)
+        loader.shutdown(wait=True)  # the app's quit: returns once the download is stopped
+        assert mirror.wait_until_no_transfer(30)
+    finally:
+        loader.shutdown()
+        mirror.close()
 
 
 def test_newer_settings_make_an_older_load_stale(qtbot, tiny_reranker_dir: Path, caplog):

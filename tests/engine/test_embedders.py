@@ -123,20 +123,18 @@ def test_server_url_builds_a_checked_remote_embedder(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setenv("KENNING_API_KEY", "from-env")
     server = FakeServer()
-    server.thread.start()
     try:
         emb = load_embedder(server_url=server.url, server_model="served-model")
         assert isinstance(emb, RemoteEmbedder)
         assert emb.model_id == "served-model" and emb.device == "remote"
-        assert emb._client.headers["Authorization"] == "Bearer from-env"
+        assert emb._poster.client.headers["Authorization"] == "Bearer from-env"
         # The connect-time check already talked to the server, with the key.
         assert server.headers and server.headers[0]["Authorization"] == "Bearer from-env"
         explicit = load_embedder(server_url=server.url, api_key="given")
         assert explicit.model_id == DEFAULT_MODEL
-        assert explicit._client.headers["Authorization"] == "Bearer given"
+        assert explicit._poster.client.headers["Authorization"] == "Bearer given"
     finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()
+        server.http.close()
 
 
 def test_a_dead_server_fails_at_load_time_naming_it():

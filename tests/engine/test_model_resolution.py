@@ -1,14 +1,18 @@
-"""Model resolution offline: local folders, the Hugging Face cache, fallback and errors.
+"""Model resolution: local folders, the Hugging Face cache, fallback, errors, downloads.
 
-Downloads cannot run here (no hub); conftest sets HF_HUB_OFFLINE=1, which is also what a
-user without network looks like to the resolver.
+No hub is reached here; conftest sets HF_HUB_OFFLINE=1, which is also what a user without
+network looks like to the resolver. Downloads (the ``online`` fixture) go to loopback
+mirrors (tests/fake_hf_mirror.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +28,8 @@ from engine.model_resolution import (
     hf_cache_dir,
     resolve_model,
 )
+from tests.fake_hf_mirror import COMMIT as MIRROR_COMMIT
+from tests.fake_hf_mirror import WEIGHT_SIZE, FakeHfMirror
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -246,17 +252,6 @@ class _Mirror:
 
 
 @pytest.fixture
-def online(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Downloads allowed (conftest turns them off); only loopback servers are ever reached."""
-    from huggingface_hub import constants
-
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "0")
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(constants, "is_offline_mode", lambda: False, raising=False)
-
-
-@pytest.fixture
 def mirror() -> Iterator[_Mirror]:
     server = _Mirror()
     yield server
@@ -313,3 +308,85 @@ def test_qwen3_aliases_name_the_default(hf_home):
     assert DEFAULT_MODEL in str(err.value)
     resolved = resolve_model("Qwen3", allow_download=False)
     assert resolved.fell_back and resolved.model_id == OFFLINE_MODEL_ID
+
+
+# -- downloads from a mirror that serves a model --------------------------------------------
+
+
+class _Stop(Exception):
+    """What a caller's progress callback raises to cancel."""
+
+
+def test_a_model_is_downloaded_from_the_mirror_with_progress(hf_home, online, tiny_qwen3_dir):
+    files = {
+        str(p.relative_to(tiny_qwen3_dir)): p.read_bytes()
+        for p in sorted(tiny_qwen3_dir.rglob("*"))
+        if p.is_file()
+    }
+    mirror = FakeHfMirror("someone/tiny", files, trickle=False)
+    reports: list[tuple[int, int]] = []
+    try:
+        folder = download_model(
+            "someone/tiny", lambda d, t: reports.append((d, t)), endpoint=mirror.url
+        )
+    finally:
+        mirror.close()
+    assert folder == hf_home / "hub" / "models--someone--tiny" / "snapshots" / MIRROR_COMMIT
+    assert resolve_model("someone/tiny").path == folder  # from the cache now, no download
+    wanted = files_to_fetch(files)
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) == wanted
+    assert reports[-1] == (sum(len(files[f]) for f in wanted),) * 2
+
+
+def test_raising_from_on_progress_stops_the_download_at_once(hf_home, online):
+    mirror = FakeHfMirror("someone/big")
+    try:
+
+        def on_progress(done: int, total: int) -> None:
+            if mirror.weight_bytes_sent > 0:
+                raise _Stop  # the caller cancels, once the weights are coming in
+
+        with pytest.raises(_Stop):  # as raised: no fallback, no "download failed"
+            download_model("someone/big", on_progress, endpoint=mirror.url)
+        # The transfer was cut, not left running behind the caller's back.
+        assert mirror.wait_until_no_transfer(30)
+        assert mirror.weight_bytes_sent < WEIGHT_SIZE
+        assert not any(
+            c.name == "kenning-model-download" for c in multiprocessing.active_children()
+        )
+    finally:
+        mirror.close()
+    # What came in stays as a partial file, for the next try to resume.
+    assert list((hf_home / "hub" / "models--someone--big" / "blobs").glob("*.incomplete"))
+
+
+def test_a_failure_in_the_download_is_one_line(hf_home, online):
+    mirror = FakeHfMirror("someone/broken", trickle=False)
+    mirror.missing.add("config.json")  # listed, then not there
+    try:
+        with pytest.raises(KenningError) as err:
+            download_model("someone/broken", endpoint=mirror.url)
+    finally:
+        mirror.close()
+    assert str(err.value).startswith("Cannot download someone/broken: the download failed (")
+    assert "\n" not in str(err.value)
+
+
+def test_a_download_does_not_outlive_a_killed_process(hf_home, online, tmp_path):
+    mirror = FakeHfMirror("someone/big")
+    script = (
+        "import sys\n"
+        "from engine.model_resolution import download_model\n"
+        "download_model('someone/big', lambda done, total: None, endpoint=sys.argv[1])\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(repo), HF_HUB_OFFLINE="0", TRANSFORMERS_OFFLINE="0")
+    proc = subprocess.Popen([sys.executable, "-c", script, mirror.url], cwd=repo, env=env)
+    try:
+        assert mirror.wait_for_weight_bytes(120)
+        proc.kill()  # no chance to stop its download child
+        proc.wait(30)
+        assert mirror.wait_until_no_transfer(30)  # the child noticed and ended
+    finally:
+        proc.kill()
+        mirror.close()

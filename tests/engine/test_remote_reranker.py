@@ -160,7 +160,7 @@ def test_infinity_batch_limit_halves_the_batch(infinity_root, cross_encoder_dir)
     docs = DOCS * 2
     scores = remote.rerank(QUERY, docs)
     np.testing.assert_allclose(scores, _local_scores(cross_encoder_dir, QUERY, docs), atol=1e-4)
-    assert remote._batch_limit <= 4
+    assert remote._batches.limit <= 4
 
 
 def test_nothing_listening_is_one_clear_line_after_retries():
