@@ -882,6 +882,14 @@ Open Settings (Ctrl+,) and add the folders you want to search.</source>
         <translation>换一种说法，或少用几个词。</translation>
     </message>
     <message>
+        <source>reranking the top results…</source>
+        <translation>正在对排名靠前的结果重排序…</translation>
+    </message>
+    <message>
+        <source>not reranked: {reason}</source>
+        <translation>未重排序：{reason}</translation>
+    </message>
+    <message>
         <source>Add words to search for; the filters alone match everything.</source>
         <translation>请输入要搜索的词；仅有筛选条件会匹配所有内容。</translation>
     </message>

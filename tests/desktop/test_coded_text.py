@@ -101,3 +101,30 @@ def test_the_health_view_shows_reasons_in_chinese(qtbot, chinese):
     # "Copy list" keeps the stored English (what `kenning status` prints, what a bug report wants).
     dialog.copy_to_clipboard()
     assert SECRET_REASON in QApplication.clipboard().text().split("\n")[0]
+
+
+def test_the_runner_notes_in_the_status_bar_are_translated(qtbot, chinese):
+    from desktop.query_runner import (
+        NOT_RERANKED,
+        RERANK_NOTE,
+        QueryOutcome,
+        QueryRequest,
+        QueryRunner,
+    )
+    from desktop.search_window import SearchWindow
+    from engine.types import SearchFilters, SearchResult
+
+    runner = QueryRunner()
+    window = SearchWindow(runner)
+    qtbot.addWidget(window)
+    window.set_roots(["/code"])
+    hit = SearchResult(1, "/code/a.py", 1, 5, 0.5, "code", "python", None, "a")
+    request = QueryRequest("checksum", SearchFilters(), "hybrid")
+    try:
+        window.show_outcome(QueryOutcome(1, request, [hit], False, RERANK_NOTE))
+        assert window.statusBar().currentMessage() == "正在对排名靠前的结果重排序…"
+        failed = f"{NOT_RERANKED}the rerank server is down"
+        window.show_outcome(QueryOutcome(1, request, [hit], True, failed))
+        assert window.statusBar().currentMessage() == "未重排序：the rerank server is down"
+    finally:
+        runner.shutdown()
