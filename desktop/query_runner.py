@@ -275,9 +275,9 @@ class QueryRunner(QObject):
         results = semantic[: self.limit]
         if request.mode == "hybrid":
             results = searcher.fuse(self._lexical, semantic, limit=self.limit, query=request.text)
-        if self.floor:
-            results = trim_tail(results)
         model_id = getattr(getattr(searcher, "embedder", None), "model_id", None)
+        if self.floor:
+            results = trim_tail(results, model_id=model_id)
         weak = weak_match(results, model_id, anchored=self._parsed.anchored)
         if self._start_reranking(gen, request, results):
             self.results_ready.emit(
