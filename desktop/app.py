@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from desktop.coded_text import notice_text
 from desktop.editor_launch import open_in_editor, reveal_in_file_manager
 from desktop.folder_handoff import take_folders
 from desktop.global_hotkey import GlobalHotkey
@@ -281,6 +282,7 @@ class KenningApp(QObject):
         )
         self._show_model_text()
         if notice:
+            notice = notice_text(notice)  # the engine's English, in the interface language
             self.notifier.warning(notice)
             self.tray.notify("Kenning", notice)
         self.local_server.vector_source = self.service
@@ -396,6 +398,7 @@ class KenningApp(QObject):
                 self.window.show_notice(text)
 
     def _on_problem(self, message: str) -> None:
+        message = notice_text(message)  # the indexer's English, in the interface language
         if self._state == "error":
             self.notifier.error(message)  # indexing stopped: worth a tray notification
         else:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from desktop.coded_text import model_reason_text
 from desktop.index_time_estimate import Estimator, IndexTimeEstimate, default_estimator
 from desktop.settings import Settings
 from desktop.settings_dialog import FolderListEditor, has_accelerator, model_labels
@@ -281,7 +282,8 @@ class ModelPage(QWizardPage):
         self.bar.setValue(1)
         if getattr(resolved, "fell_back", False):
             self.bar.hide()  # nothing was downloaded: a full bar would say otherwise
-            reason = getattr(resolved, "reason", None) or self.tr("not available")
+            reason = getattr(resolved, "reason", None)
+            reason = model_reason_text(reason) if reason else self.tr("not available")
             # load_embedder puts e5-small in Qwen3's place (MiniLM only without its engine).
             self.status.setText(
                 self.tr(

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.coded_text import reason_text
+
 ProblemRow = tuple[str, str, str]  # (path, status, reason), as Store.problem_files() gives
 
 
@@ -67,13 +69,18 @@ class HealthDialog(QDialog):
     def set_problems(self, rows: Sequence[ProblemRow]) -> None:
         self._rows = [(str(p), str(s), str(r or "")) for p, s, r in rows]
         self.model.setRowCount(0)
-        # The status shows in the interface language; "Copy list" keeps the stored word.
-        shown = {"skipped": self.tr("skipped"), "failed": self.tr("failed")}
+        # Status and reason show in the interface language; "Copy list" keeps the stored words.
+        shown = {
+            "skipped": self.tr("skipped"),
+            "failed": self.tr("failed"),
+            "pending": self.tr("will retry"),
+            "indexed": self.tr("indexed"),
+        }
         for path, status, reason in self._rows:
-            label = shown.get(status, status)
-            items = [QStandardItem(path), QStandardItem(label), QStandardItem(reason)]
+            label, why = shown.get(status, status), reason_text(reason)
+            items = [QStandardItem(path), QStandardItem(label), QStandardItem(why)]
             for item in items:
-                item.setToolTip(f"{path}\n{label}: {reason}")
+                item.setToolTip(f"{path}\n{label}: {why}")
             self.model.appendRow(items)
         if not self._rows:
             self.summary.setText(self.tr("Every file in the indexed folders was indexed."))

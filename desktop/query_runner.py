@@ -34,6 +34,7 @@ DEBOUNCE_MS = 120
 DEFAULT_LIMIT = 50
 NEED_WORDS = "add words to search for; the filters alone match everything"
 RERANK_NOTE = "reranking the top results…"
+NOT_RERANKED = "not reranked: "
 
 
 class TwoPhaseSearcher(Protocol):
@@ -274,9 +275,9 @@ class QueryRunner(QObject):
         results = semantic[: self.limit]
         if request.mode == "hybrid":
             results = searcher.fuse(self._lexical, semantic, limit=self.limit, query=request.text)
-        if self.floor:
-            results = trim_tail(results)
         model_id = getattr(getattr(searcher, "embedder", None), "model_id", None)
+        if self.floor:
+            results = trim_tail(results, model_id=model_id)
         weak = weak_match(results, model_id, anchored=self._parsed.anchored)
         if self._start_reranking(gen, request, results):
             self.results_ready.emit(
@@ -333,7 +334,7 @@ class QueryRunner(QObject):
         if exc is not None:
             # The fused list stays; the user learns why it was not reranked.
             log.warning("reranking failed: %s", exc)
-            note = f"not reranked: {_message(exc)}"
+            note = f"{NOT_RERANKED}{_message(exc)}"
         self.results_ready.emit(QueryOutcome(gen, request, results, True, note))
 
     def _cancel_pending(self) -> None:

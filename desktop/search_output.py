@@ -62,15 +62,15 @@ def answer(
     if parsed.needs_text_check:
         texts = searcher.chunk_texts([r.chunk_id for r in results])
         results = [r for r in results if keep_result(texts.get(r.chunk_id, ""), parsed)]
+    model_id = searcher.embedder.model_id if searcher.embedder is not None else None
     if floor:
-        results = trim_tail(results)
+        results = trim_tail(results, model_id=model_id)
     if per_file:
         results = [hit for g in group_by_file(results, per_file) for hit in g.hits]
         # Grouping kept files in rank order; the flat list goes back to rank order.
         order = {id(r): i for i, r in enumerate(results)}
         results.sort(key=lambda r: order[id(r)])
     results = results[:limit]
-    model_id = searcher.embedder.model_id if searcher.embedder is not None else None
     weak = mode != "lexical" and weak_match(results, model_id, anchored=parsed.anchored)
     return Answer(query, parsed, results, weak)
 

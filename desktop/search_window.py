@@ -50,7 +50,13 @@ from PySide6.QtWidgets import (
 
 from desktop.preview import PreviewPane
 from desktop.query_history import HistoryCursor, QueryHistory
-from desktop.query_runner import NEED_WORDS, QueryOutcome, QueryRunner
+from desktop.query_runner import (
+    NEED_WORDS,
+    NOT_RERANKED,
+    RERANK_NOTE,
+    QueryOutcome,
+    QueryRunner,
+)
 from desktop.result_model import MORE_ROLE, ResultDelegate, ResultModel
 from engine.query_syntax import QuerySyntaxError, parse_query, with_filters
 from engine.types import SearchFilters, SearchMode, SearchResult
@@ -563,7 +569,8 @@ class SearchWindow(QMainWindow):
             self._auto_selecting = False
         if outcome.final and outcome.results and not outcome.weak:
             self._history_timer.start()
-        self._show_runner_note(outcome.note or ("" if outcome.final else self.tr(PENDING_NOTE)))
+        note = self._status_note(outcome.note)
+        self._show_runner_note(note or ("" if outcome.final else self.tr(PENDING_NOTE)))
         self._update_message()
 
     def _show_runner_note(self, note: str) -> None:
@@ -651,6 +658,14 @@ class SearchWindow(QMainWindow):
             return parse_query(self.query.text()).text or self.query.text().strip()
         except QuerySyntaxError:
             return self.query.text().strip()
+
+    def _status_note(self, note: str) -> str:
+        """The runner's note for the status bar, in the interface language."""
+        if note == RERANK_NOTE:
+            return self.tr("reranking the top results…")
+        if note.startswith(NOT_RERANKED):
+            return self.tr("not reranked: {reason}").format(reason=note[len(NOT_RERANKED) :])
+        return self._note_text(note) if note else ""
 
     def _note_text(self, note: str) -> str:
         notes = {

@@ -2,6 +2,329 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name>CodedText</name>
+    <message>
+        <source>secret</source>
+        <translation>机密文件（不会打开）</translation>
+    </message>
+    <message>
+        <source>secret folder</source>
+        <translation>机密文件夹（不会进入）</translation>
+    </message>
+    <message>
+        <source>secret: holds a private key</source>
+        <translation>机密：含有私钥</translation>
+    </message>
+    <message>
+        <source>secret: a cloud service-account key</source>
+        <translation>机密：云服务账号密钥</translation>
+    </message>
+    <message>
+        <source>generated file (lockfile)</source>
+        <translation>生成的文件（锁文件）</translation>
+    </message>
+    <message>
+        <source>generated file (minified)</source>
+        <translation>生成的文件（已压缩）</translation>
+    </message>
+    <message>
+        <source>generated file (source map)</source>
+        <translation>生成的文件（source map）</translation>
+    </message>
+    <message>
+        <source>generated file (marked {marker})</source>
+        <translation>生成的文件（标记为 {marker}）</translation>
+    </message>
+    <message>
+        <source>generated or minified file (a line of {chars} characters)</source>
+        <translation>生成或压缩的文件（有一行长达 {chars} 个字符）</translation>
+    </message>
+    <message>
+        <source>generated or minified file (lines of {chars} characters on average)</source>
+        <translation>生成或压缩的文件（平均每行 {chars} 个字符）</translation>
+    </message>
+    <message>
+        <source>repetitive content ({chunks} chunks, {distinct} distinct)</source>
+        <translation>内容大量重复（{chunks} 个片段，仅 {distinct} 个不同）</translation>
+    </message>
+    <message>
+        <source>capped: the first {kept} of {total} chunks are indexed</source>
+        <translation>已截断：{total} 个片段中只索引了前 {kept} 个</translation>
+    </message>
+    <message>
+        <source>larger than the size cap ({size} MB &gt; {limit} MB)</source>
+        <translation>超过大小上限（{size} MB &gt; {limit} MB）</translation>
+    </message>
+    <message>
+        <source>binary file</source>
+        <translation>二进制文件</translation>
+    </message>
+    <message>
+        <source>not a regular file (device, socket or pipe)</source>
+        <translation>不是普通文件（设备、套接字或管道）</translation>
+    </message>
+    <message>
+        <source>broken symbolic link</source>
+        <translation>失效的符号链接</translation>
+    </message>
+    <message>
+        <source>symbolic link loop</source>
+        <translation>符号链接循环</translation>
+    </message>
+    <message>
+        <source>folder name is not valid UTF-8</source>
+        <translation>文件夹名不是有效的 UTF-8</translation>
+    </message>
+    <message>
+        <source>file name is not valid UTF-8</source>
+        <translation>文件名不是有效的 UTF-8</translation>
+    </message>
+    <message>
+        <source>permission denied</source>
+        <translation>没有权限</translation>
+    </message>
+    <message>
+        <source>cannot read folder: {error}</source>
+        <translation>无法读取文件夹：{error}</translation>
+    </message>
+    <message>
+        <source>cannot read file: {error}</source>
+        <translation>无法读取文件：{error}</translation>
+    </message>
+    <message>
+        <source>cannot read: {error} (retried on every run and on any change)</source>
+        <translation>无法读取：{error}（每次运行和文件变动时都会重试）</translation>
+    </message>
+    <message>
+        <source>cannot read: {error}</source>
+        <translation>无法读取：{error}</translation>
+    </message>
+    <message>
+        <source>parsing took longer than {seconds} s (stopped) (will retry: attempt {attempt} of {attempts})</source>
+        <translation>解析超过 {seconds} 秒（已停止）（将重试：第 {attempt} 次，共 {attempts} 次）</translation>
+    </message>
+    <message>
+        <source>parsing took longer than {seconds} s (stopped); ran out of time in {runs} runs</source>
+        <translation>解析超过 {seconds} 秒（已停止）；连续 {runs} 次运行均超时</translation>
+    </message>
+    <message>
+        <source>the parser used too much CPU time (stopped)</source>
+        <translation>解析器占用 CPU 时间过多（已停止）</translation>
+    </message>
+    <message>
+        <source>the parser crashed ({signal})</source>
+        <translation>解析器崩溃（{signal}）</translation>
+    </message>
+    <message>
+        <source>the parser process exited with status {status}</source>
+        <translation>解析器进程退出，状态码 {status}</translation>
+    </message>
+    <message>
+        <source>the parser process stopped answering</source>
+        <translation>解析器进程无响应</translation>
+    </message>
+    <message>
+        <source>the parser ran out of memory (capped at {gib} GiB)</source>
+        <translation>解析器内存不足（上限 {gib} GiB）</translation>
+    </message>
+    <message>
+        <source>the parser ran out of memory</source>
+        <translation>解析器内存不足</translation>
+    </message>
+    <message>
+        <source>parser error: nesting too deep (RecursionError)</source>
+        <translation>解析器错误：嵌套层级过深（RecursionError）</translation>
+    </message>
+    <message>
+        <source>parser error: {error}</source>
+        <translation>解析器错误：{error}</translation>
+    </message>
+    <message>
+        <source>the file&apos;s path is too long to fit the model&apos;s {tokens} tokens</source>
+        <translation>文件路径太长，超出模型 {tokens} 个词元的输入长度</translation>
+    </message>
+    <message>
+        <source>could not cut the text into pieces that fit the model&apos;s input</source>
+        <translation>无法把文本切分成适合模型输入长度的片段</translation>
+    </message>
+    <message>
+        <source>PDF has no extractable text (scanned images?)</source>
+        <translation>PDF 中没有可提取的文字（可能是扫描图片）</translation>
+    </message>
+    <message>
+        <source>unreadable PDF: {error}</source>
+        <translation>无法读取的 PDF：{error}</translation>
+    </message>
+    <message>
+        <source>PDF has {pages} pages, more than the {max} indexed</source>
+        <translation>PDF 共 {pages} 页，超过可索引的 {max} 页</translation>
+    </message>
+    <message>
+        <source>PDF holds more than {chars} characters of text</source>
+        <translation>PDF 文字超过 {chars} 个字符</translation>
+    </message>
+    <message>
+        <source>PDF text extraction took longer than {seconds} s</source>
+        <translation>PDF 文字提取超过 {seconds} 秒</translation>
+    </message>
+    <message>
+        <source>encrypted PDF (needs the &apos;cryptography&apos; package to open)</source>
+        <translation>加密的 PDF（需要安装 cryptography 包才能打开）</translation>
+    </message>
+    <message>
+        <source>encrypted PDF</source>
+        <translation>加密的 PDF</translation>
+    </message>
+    <message>
+        <source>unreadable DOCX: {error}</source>
+        <translation>无法读取的 DOCX：{error}</translation>
+    </message>
+    <message>
+        <source>not a valid DOCX file (damaged zip)</source>
+        <translation>不是有效的 DOCX 文件（zip 已损坏）</translation>
+    </message>
+    <message>
+        <source>DOCX has {parts} parts, more than {max} (zip bomb?)</source>
+        <translation>DOCX 含 {parts} 个部件，超过 {max} 个（疑似 zip 炸弹）</translation>
+    </message>
+    <message>
+        <source>DOCX expands to {mb} MB (zip bomb?)</source>
+        <translation>DOCX 解压后达 {mb} MB（疑似 zip 炸弹）</translation>
+    </message>
+    <message>
+        <source>DOCX part {part} expands to {mb} MB (zip bomb?)</source>
+        <translation>DOCX 部件 {part} 解压后达 {mb} MB（疑似 zip 炸弹）</translation>
+    </message>
+    <message>
+        <source>DOCX part {part} declares a DTD (XML entity bomb?)</source>
+        <translation>DOCX 部件 {part} 声明了 DTD（疑似 XML 实体炸弹）</translation>
+    </message>
+    <message>
+        <source>DOCX part {part} is damaged</source>
+        <translation>DOCX 部件 {part} 已损坏</translation>
+    </message>
+    <message>
+        <source>Using the bundled offline model {model}: {wanted} is {reason}. For the best results run `kenning model download` while online, or pass --model /path/to/Qwen3-Embedding-0.6B</source>
+        <translation>正在使用内置的离线模型 {model}：{wanted} {reason}。要获得最佳效果，请在联网时运行 `kenning model download`，或使用 --model /path/to/Qwen3-Embedding-0.6B</translation>
+    </message>
+    <message>
+        <source>Using the bundled offline model {model}: {wanted} is {reason}. For better results run `kenning model download` while online, or pass --model /path/to/Qwen3-Embedding-0.6B</source>
+        <translation>正在使用内置的离线模型 {model}：{wanted} {reason}。要获得更好的效果，请在联网时运行 `kenning model download`，或使用 --model /path/to/Qwen3-Embedding-0.6B</translation>
+    </message>
+    <message>
+        <source>Using the English-only {model}: {e5} cannot run here ({reason})</source>
+        <translation>正在使用仅支持英文的 {model}：{e5} 无法在此运行（{reason}）</translation>
+    </message>
+    <message>
+        <source>Using the bundled offline model {model}</source>
+        <translation>正在使用内置的离线模型 {model}</translation>
+    </message>
+    <message>
+        <source>Started re-embedding for {model} beside the current index; search answers from {old} until it is complete.</source>
+        <translation>已开始在现有索引旁为 {model} 重新生成向量；完成之前，搜索仍由 {old} 回答。</translation>
+    </message>
+    <message>
+        <source>Resuming re-embedding for {model} beside the current index; search answers from {old} until it is complete.</source>
+        <translation>继续在现有索引旁为 {model} 重新生成向量；完成之前，搜索仍由 {old} 回答。</translation>
+    </message>
+    <message>
+        <source>Cancelled the switch to another model: the index stays with {model}.</source>
+        <translation>已取消切换模型：索引继续使用 {model}。</translation>
+    </message>
+    <message>
+        <source>Re-indexing every file: the chunker changed.</source>
+        <translation>分块方式已更改，正在重新索引所有文件。</translation>
+    </message>
+    <message>
+        <source>{folder} is already indexed as part of {outer}</source>
+        <translation>{folder} 已作为 {outer} 的一部分被索引</translation>
+    </message>
+    <message>
+        <source>cannot read folder {folder}: {error}; keeping its index as it is</source>
+        <translation>无法读取文件夹 {folder}：{error}；其索引保持不变</translation>
+    </message>
+    <message>
+        <source>Parsing files in the indexer itself: {error}.</source>
+        <translation>改为在索引器进程内解析文件：{error}。</translation>
+    </message>
+    <message>
+        <source>The index database was damaged ({error}); moved it to {moved} and started a full re-index.</source>
+        <translation>索引数据库已损坏（{error}）；已将其移至 {moved} 并开始完整重建索引。</translation>
+    </message>
+    <message>
+        <source>The index database was damaged ({error}); it was already gone and started a full re-index.</source>
+        <translation>索引数据库已损坏（{error}）；它已不存在，已开始完整重建索引。</translation>
+    </message>
+    <message>
+        <source>The new model&apos;s index was damaged ({error}); started it again.</source>
+        <translation>新模型的索引已损坏（{error}）；已重新开始。</translation>
+    </message>
+    <message>
+        <source>Cannot read the folder {folder}; it is skipped for now.</source>
+        <translation>无法读取文件夹 {folder}；暂时跳过。</translation>
+    </message>
+    <message>
+        <source>The indexer stopped after an unexpected error: {error}</source>
+        <translation>索引器因意外错误而停止：{error}</translation>
+    </message>
+    <message>
+        <source>Cannot watch the folders for changes: {error}</source>
+        <translation>无法监视文件夹的变动：{error}</translation>
+    </message>
+    <message>
+        <source>Updating the index failed: {error}</source>
+        <translation>更新索引失败：{error}</translation>
+    </message>
+    <message>
+        <source>Indexing failed: {error}</source>
+        <translation>索引失败：{error}</translation>
+    </message>
+    <message>
+        <source>Saving the vector index failed: {error}</source>
+        <translation>保存向量索引失败：{error}</translation>
+    </message>
+    <message>
+        <source>Saving the index on exit failed: {error}</source>
+        <translation>退出时保存索引失败：{error}</translation>
+    </message>
+    <message>
+        <source>Cannot watch every folder in {folder}: the inotify watch limit (fs.inotify.max_user_watches = {limit}) is reached, so it is rescanned {every}; raise it with `sudo sysctl fs.inotify.max_user_watches=524288` (and a file in /etc/sysctl.d/ to keep it).</source>
+        <translation>无法监视 {folder} 中的所有文件夹：已达到 inotify 监视数上限（fs.inotify.max_user_watches = {limit}），因此改为{every}重新扫描一次；可用 `sudo sysctl fs.inotify.max_user_watches=524288` 提高上限（并在 /etc/sysctl.d/ 中加一个文件使其永久生效）。</translation>
+    </message>
+    <message>
+        <source>Cannot watch {folder}: the inotify instance limit (fs.inotify.max_user_instances = {limit}) is reached, so it is rescanned {every}; raise it with `sudo sysctl fs.inotify.max_user_instances=1024`.</source>
+        <translation>无法监视 {folder}：已达到 inotify 实例数上限（fs.inotify.max_user_instances = {limit}），因此改为{every}重新扫描一次；可用 `sudo sysctl fs.inotify.max_user_instances=1024` 提高上限。</translation>
+    </message>
+    <message>
+        <source>Cannot watch {folder} ({error}), so it is rescanned {every}.</source>
+        <translation>无法监视 {folder}（{error}），因此改为{every}重新扫描一次。</translation>
+    </message>
+    <message>
+        <source>Too many file changes at once: the inotify event queue (fs.inotify.max_queued_events = {limit}) overflowed; rescanning the folders to catch up.</source>
+        <translation>同时发生的文件变动过多：inotify 事件队列（fs.inotify.max_queued_events = {limit}）已溢出；正在重新扫描文件夹以跟上变动。</translation>
+    </message>
+    <message>
+        <source>not downloaded</source>
+        <translation>尚未下载</translation>
+    </message>
+    <message>
+        <source>not downloaded and Hugging Face downloads are off (HF_HUB_OFFLINE)</source>
+        <translation>尚未下载，且 Hugging Face 下载已关闭（HF_HUB_OFFLINE）</translation>
+    </message>
+    <message>
+        <source>not downloaded and {error}</source>
+        <translation>尚未下载，且{error}</translation>
+    </message>
+    <message>
+        <source>every {minutes} min</source>
+        <translation>每 {minutes} 分钟</translation>
+    </message>
+    <message>
+        <source>every {seconds} s</source>
+        <translation>每 {seconds} 秒</translation>
+    </message>
+</context>
+<context>
     <name>FirstRunDialog</name>
     <message>
         <source>Welcome to Kenning</source>
@@ -67,6 +390,14 @@
     <message>
         <source>failed</source>
         <translation>失败</translation>
+    </message>
+    <message>
+        <source>will retry</source>
+        <translation>待重试</translation>
+    </message>
+    <message>
+        <source>indexed</source>
+        <translation>已索引</translation>
     </message>
     <message>
         <source>Every file in the indexed folders was indexed.</source>
@@ -549,6 +880,14 @@ Open Settings (Ctrl+,) and add the folders you want to search.</source>
     <message>
         <source>Try describing it differently, or fewer words.</source>
         <translation>换一种说法，或少用几个词。</translation>
+    </message>
+    <message>
+        <source>reranking the top results…</source>
+        <translation>正在对排名靠前的结果重排序…</translation>
+    </message>
+    <message>
+        <source>not reranked: {reason}</source>
+        <translation>未重排序：{reason}</translation>
     </message>
     <message>
         <source>Add words to search for; the filters alone match everything.</source>

