@@ -7,7 +7,8 @@ The content check catches what a name cannot: a private key pasted into ``notes.
 cloud service-account key saved under any name.
 
 Secrets are never opened for indexing by name; a file is read only when its name says
-nothing, and then skipped before any chunk is made when it holds a private key. Either way it
+nothing, and then skipped before any chunk is made when it holds a private key (key material
+after a BEGIN line; the placeholder blocks of documentation stay searchable). Either way it
 is recorded as skipped with a reason starting with ``"secret"``, so the health view and
 ``kenning status`` show what was left out.
 """
