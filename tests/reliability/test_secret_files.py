@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -18,15 +19,23 @@ from engine.serve.http_api import ServeConfig, make_server
 from engine.store import DB_NAME, Store
 from indexer.pipeline import IndexOptions, Pipeline
 from indexer.service import IndexService
+from tests import secret_keys
 from tests.fake_embedder import HashingEmbedder
 from tests.reliability.conftest import REPO
 from tests.reliability.service_listener import Recorder
 
-PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow{marker}\n-----END RSA PRIVATE KEY-----\n"
-SERVICE_ACCOUNT = (
-    '{{"type": "service_account", "project_id": "p", "private_key_id": "{marker}",'
-    ' "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIE{marker}\\n-----END PRIVATE KEY-----\\n"}}'
-)
+
+def _private_key(marker: str) -> str:
+    """A real RSA key pasted into notes, the marker inside its base64."""
+    return secret_keys.with_marker(secret_keys.rsa_pkcs1_pem(), marker)
+
+
+def _service_account(marker: str) -> str:
+    """A real service-account key file (escaped PEM in JSON), the marker in its id and key."""
+    pem = secret_keys.with_marker(secret_keys.rsa_pkcs8_pem(), marker)
+    return secret_keys.service_account_json(pem, key_id=marker)
+
+
 BY_NAME = [
     "production.env",
     "deploy/app.env.local",
@@ -55,12 +64,18 @@ BY_NAME = [
     ".aws/credentials",
 ]
 # Innocent names, secret content.
-BY_CONTENT = {"notes/ops-handover.txt": PRIVATE_KEY, "backup/project-4f2a.json": SERVICE_ACCOUNT}
+BY_CONTENT: dict[str, Callable[[str], str]] = {
+    "notes/ops-handover.txt": _private_key,
+    "backup/project-4f2a.json": _service_account,
+}
 ORDINARY = {
     "src/ledger.py": "def merge_ledger_records(a, b):\n    '''Merge the ledger records.'''\n"
     "    return sorted(a + b)\n",
     "docs/env.md": "# Environment\n\nThe password of the staging database rotates weekly.\n",
     "env.py": "def run_migrations():\n    '''Alembic's env.py is code, not a secret.'''\n",
+    # A placeholder key block, as in npm's config docs, is documentation, not a secret.
+    "docs/registry.md": "Set the client key with newlines escaped:\n"
+    'key="-----BEGIN PRIVATE KEY-----\\nXXXX\\nXXXX\\n-----END PRIVATE KEY-----"\n',
 }
 
 
@@ -76,11 +91,11 @@ def _plant(tree: Path) -> list[str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"password = {marker}\nclient_secret = {marker}\n")
         markers.append(marker)
-    for rel, template in BY_CONTENT.items():
+    for rel, secret in BY_CONTENT.items():
         marker = _marker(rel)
         path = tree / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(template.format(marker=marker))
+        path.write_text(secret(marker))
         markers.append(marker)
     return markers
 
@@ -184,7 +199,7 @@ def test_secrets_created_while_watching_are_listed_and_never_indexed(tmp_path: P
         (tree / "infra").mkdir()
         for rel in ("production.env", ".bash_history", "infra/prod.tfvars", "token.json"):
             (tree / rel).write_text(f"password = {_marker(rel)}\n")
-        (tree / "notes/ops-handover.txt").write_text(PRIVATE_KEY.format(marker="WATCHEDKEY"))
+        (tree / "notes/ops-handover.txt").write_text(_private_key("WATCHEDKEY"))
         (tree / "after.py").write_text("def written_last():\n    return 1\n")
         want = {
             str(tree / rel)

@@ -17,18 +17,23 @@ import pytest
 from engine.store import DB_NAME, Store
 from indexer.pipeline import IndexOptions, Pipeline
 from indexer.service import IndexService
+from tests import secret_keys
 from tests.fake_embedder import HashingEmbedder
 from tests.reliability.corpus import write_corpus
 from tests.reliability.service_listener import Recorder
+
+# Real keys (generated), the marker inside their base64; two are cut off before the END line.
+_OPENSSH_KEY = secret_keys.with_marker(secret_keys.openssh_ed25519(), "{marker}")
+_PKCS8_KEY = secret_keys.with_marker(secret_keys.rsa_pkcs8_pem(), "{marker}")
 
 SECRETS = {
     ".env": "API_TOKEN={marker}\n",
     ".env.production": "DATABASE_URL=postgres://admin:{marker}@db/prod\n",
     "config/.env.local": "STRIPE_KEY={marker}\n",
-    "id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\n{marker}\n-----END OPENSSH PRIVATE KEY-----\n",
-    "deploy/id_ed25519": "-----BEGIN OPENSSH PRIVATE KEY-----\n{marker}\n",
+    "id_rsa": _OPENSSH_KEY,
+    "deploy/id_ed25519": _OPENSSH_KEY.split("-----END")[0],
     "certs/server.pem": "-----BEGIN CERTIFICATE-----\n{marker}\n-----END CERTIFICATE-----\n",
-    "certs/server.key": "-----BEGIN PRIVATE KEY-----\n{marker}\n",
+    "certs/server.key": _PKCS8_KEY.split("-----END")[0],
     ".aws/credentials": "[default]\naws_secret_access_key = {marker}\n",
     ".aws/config": "[default]\nregion = eu-west-1 # {marker}\n",
     ".ssh/config": "Host prod\n  IdentityFile ~/.ssh/{marker}\n",
