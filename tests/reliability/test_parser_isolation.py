@@ -26,17 +26,16 @@ from tests.reliability.index_state import chunk_set
 from tests.reliability.processes import exits_within
 
 HOSTILE_DIR = Path(__file__).parent / "hostile_parser"
-# A short deadline keeps the stalled parsers' tests quick; the default scales from 10 s. An
-# ordinary file here parses in milliseconds, and one that missed 1 s would get 3 s in the retry.
-LIMITS = ParseLimits(base_s=1.0, per_mb_s=1.0, memory_bytes=1024**3)
+# A short deadline keeps the stalled parsers' tests quick; the default scales from 10 s.
+LIMITS = ParseLimits(base_s=3.0, per_mb_s=1.0, memory_bytes=1024**3)
 
 EXPECTED_REASONS = {
     "segfault": "the parser crashed (SIGSEGV)",
     "abort": "the parser crashed (SIGABRT)",
     "exit": "the parser process exited with status 7",
-    # Out of time twice (1 s, then 3 s in the same run): pending, retried on later runs.
-    "spin": "parsing took longer than 3 s (stopped) (will retry: attempt 1 of 3)",
-    "sleep": "parsing took longer than 3 s (stopped) (will retry: attempt 1 of 3)",
+    # Out of time twice (3 s, then 9 s in the same run): pending, retried on later runs.
+    "spin": "parsing took longer than 9 s (stopped) (will retry: attempt 1 of 3)",
+    "sleep": "parsing took longer than 9 s (stopped) (will retry: attempt 1 of 3)",
     "memory": "the parser ran out of memory (capped at 1.0 GiB)",
     "recursion": "parser error: nesting too deep (RecursionError)",
 }
