@@ -58,16 +58,21 @@ def real_chunks(
     limit: int | None = None,
     root: Path = EVAL_CORPUS,
     only: Path | None = None,
+    files: int | None = None,
 ) -> list:
     """Chunks of the eval corpus (CPython stdlib + npm) cut by Kenning's own chunkers with the
     pipeline's token budget; a seeded sample of ``limit`` of them when given; the chunks of
-    the one file ``only`` when given."""
+    the one file ``only`` when given; of ``files`` files spread over the corpus when given
+    (a smoke run needs a few chunks, not the whole corpus cut)."""
     from indexer.chunking import ChunkingContext, SkipFile, chunk_file
     from indexer.pipeline import DEFAULT_CHUNK_TOKENS
 
     budget = max(32, min(embedder.max_tokens, DEFAULT_CHUNK_TOKENS))  # as Pipeline does
+    paths = [only] if only is not None else corpus_files(root)
+    if files is not None and files < len(paths):
+        paths = [paths[i * len(paths) // files] for i in range(files)]
     chunks = []
-    for path in [only] if only is not None else corpus_files(root):
+    for path in paths:
         rel = path.relative_to(root).as_posix()
         ctx = ChunkingContext(rel, budget, embedder.count_tokens)
         try:

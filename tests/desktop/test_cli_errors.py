@@ -113,7 +113,10 @@ def test_a_full_disk_during_indexing_names_the_database_error(tmp_path, small_fs
     data = small_fs / "data"
     filler = small_fs / "filler"
     with filler.open("wb") as fh:  # leave 256 kB: the database outgrows it
-        fh.truncate(os.statvfs(small_fs).f_bavail * os.statvfs(small_fs).f_frsize - 256 * 1024)
+        # Allocated, not truncated: a sparse file takes no space, and the database would fill
+        # the whole 2 MB first (embedding half the files for nothing).
+        size = os.statvfs(small_fs).f_bavail * os.statvfs(small_fs).f_frsize - 256 * 1024
+        os.posix_fallocate(fh.fileno(), 0, size)
     done = kenning("index", str(root), "--data-dir", str(data), "--model", str(tiny_model))
     line = one_error_line(done)
     assert line == "kenning: error: the index database failed: database or disk is full"

@@ -184,13 +184,14 @@ def test_switching_to_e5_re_embeds_every_chunk(tmp_path, e5):
 
 def test_chunks_fit_the_512_token_window(tmp_path, e5):
     # A long function and a long paragraph: the chunker must cut them by e5's own counts.
+    # About 2,000 and 1,100 tokens: each is cut several times (more only costs embedding).
     root = tmp_path / "tree"
     root.mkdir()
-    body = "\n".join(f"    total += compute_value_{i}(items[{i}], factor={i})" for i in range(400))
+    body = "\n".join(f"    total += compute_value_{i}(items[{i}], factor={i})" for i in range(100))
     (root / "long.py").write_text(
         f"def accumulate(items):\n    total = 0\n{body}\n    return total\n"
     )
-    (root / "notes.md").write_text("# 笔记\n\n" + "这是一个很长的段落，用来测试分块。" * 300 + "\n")
+    (root / "notes.md").write_text("# 笔记\n\n" + "这是一个很长的段落，用来测试分块。" * 100 + "\n")
     texts: list[str] = []
 
     class Recording(E5Embedder):

@@ -190,7 +190,10 @@ def test_writers_racing_the_indexer_never_leave_a_mixed_file(tmp_path):
         thread.start()
     try:
         pipeline.index([tree])
-        for n in range(scaled(80)):
+        # Every pass re-indexes all eight files (the writers never pause), so a mix left by
+        # the store side shows in the first pass; 40 passes sample the timing of the read
+        # side (a soak run raises KENNING_RELIABILITY_SCALE).
+        for n in range(scaled(40)):
             pipeline.update_paths(files)
             for path in files:
                 assert len(stored_versions(data, path)) <= 1, f"pass {n}: {path.name} is mixed"

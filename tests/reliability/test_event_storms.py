@@ -21,7 +21,7 @@ import pytest
 from indexer.pipeline import IndexOptions
 from indexer.service import IndexService
 from tests.fake_embedder import HashingEmbedder
-from tests.reliability.conftest import hashing_pipeline, scaled
+from tests.reliability.conftest import scaled, start_runner
 from tests.reliability.corpus import mutate, write_corpus
 from tests.reliability.index_state import chunk_set, integrity_problems
 from tests.reliability.processes import exits_within
@@ -102,9 +102,11 @@ def _atomic_saves(tree: Path, rng: random.Random) -> None:
 
 
 def _fresh(tree: Path, data: Path):
-    pipeline = hashing_pipeline(data, isolate_parsers=False, group_chunks=256)
-    pipeline.index([tree])
-    pipeline.close()
+    """A fresh crawl of the final tree, in a child process: the service indexes the storm
+    meanwhile, and in this process the two would take turns on one interpreter lock."""
+    runner = start_runner(data, tree, "--group-chunks", "256", "--in-process-parsers")
+    _, err = runner.communicate(timeout=CONVERGE_S)
+    assert runner.returncode == 0, err
     return chunk_set(data)
 
 
