@@ -166,9 +166,7 @@ class IndexFiles:
         """``locked=False``: the caller holds the data directory's lock (a switch's index)."""
         self.data_dir = Path(data_dir)
         self._notice = on_notice or (lambda msg: log.warning("%s", msg))
-        self._lock = (
-            WriterLock.acquire(self.data_dir, what, wait_s=lock_wait_s) if locked else None
-        )
+        self._lock = WriterLock.acquire(self.data_dir, what, wait_s=lock_wait_s) if locked else None
         self._guard = threading.Lock()
         self._vectors: VectorIndex | None = None
         self._vectors_model: str | None = None
@@ -330,8 +328,6 @@ class IndexFiles:
         info = self._store.model_info()
         if info is not None:
             self.load_vectors(*info)
-
-
 
 
 __all__ = [

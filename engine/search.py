@@ -214,8 +214,10 @@ class Searcher:
     ) -> list[SearchResult]:
         filters = filters or SearchFilters()
         store = self._store()
-        if self.embedder is not None and self.model_info is not None and (
-            (self.embedder.model_id, self.embedder.dim) != self.model_info
+        if (
+            self.embedder is not None
+            and self.model_info is not None
+            and ((self.embedder.model_id, self.embedder.dim) != self.model_info)
         ):
             # The index moved to another model since this searcher was made (a model switch
             # completed): its query vectors mean nothing in the new vector space. The owner

@@ -55,8 +55,7 @@ def _answers(data, embedder) -> list[list[tuple[str, int]]]:
     searcher = Searcher(data, embedder)
     try:
         return [
-            [(r.path, r.start_line) for r in searcher.search(q, mode="semantic")]
-            for q in QUERIES
+            [(r.path, r.start_line) for r in searcher.search(q, mode="semantic")] for q in QUERIES
         ]
     finally:
         searcher.close()

@@ -187,9 +187,7 @@ def test_a_switch_killed_mid_way_resumes_where_it_stopped(old_index, capsys):
     assert status["model"] == OLD
     assert status["switching"]["model"] == NEW and status["switching"]["chunks"] >= 40
 
-    done = subprocess.run(
-        [*command, NEW], cwd=REPO, capture_output=True, text=True, timeout=300
-    )
+    done = subprocess.run([*command, NEW], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     embedded = int(done.stdout.strip().splitlines()[-1].split()[1])
     fresh = data.parent / "fresh"
