@@ -116,3 +116,38 @@ def test_the_numbers_read_in_megabytes():
     assert download_text("M", 2_500_000_000, 2_500_000_000) == (
         "Downloading M: 100 % (2,500 of 2,500 MB)"
     )
+
+
+BIG = (3_000_000_000, 8_000_000_000)  # beyond a 32-bit int, as a 4B or 8B model is
+
+
+def test_sizes_beyond_2_gib_cross_every_download_signal_intact(qtbot):
+    from desktop.first_run import ModelDownload
+    from desktop.qt_bridge import ServiceBridge
+    from desktop.reranker_setup import RerankerLoader
+
+    bridge = ServiceBridge()
+    with qtbot.waitSignal(bridge.download_progress) as got:
+        threading.Thread(target=bridge.on_download, args=BIG).start()
+    assert tuple(got.args) == BIG
+
+    def resolver(_name, *, on_progress):
+        on_progress(*BIG)
+
+    download = ModelDownload(resolver, None)
+    with qtbot.waitSignal(download.progress) as got:
+        download.start()
+    assert tuple(got.args) == BIG
+    assert download.cancel(timeout=10)
+
+    def build(_settings, on_progress):
+        on_progress(*BIG)
+        return None, None
+
+    loader = RerankerLoader(build=build)
+    try:
+        with qtbot.waitSignal(loader.progress) as got:
+            loader.load(Settings(rerank_model="someone/reranker-8b", rerank_kinds="text"))
+        assert tuple(got.args) == BIG
+    finally:
+        loader.shutdown()
