@@ -27,6 +27,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop.coded_text import notice_text
+from desktop.download_status import download_text, downloading_model
 from desktop.editor_launch import open_in_editor, reveal_in_file_manager
 from desktop.folder_handoff import take_folders
 from desktop.global_hotkey import GlobalHotkey
@@ -206,6 +207,7 @@ class KenningApp(QObject):
         b, w, t = self.bridge, self.window, self.tray
         b.state_changed.connect(self._on_state)
         b.progress.connect(self._on_progress)
+        b.download_progress.connect(self._on_model_download)
         b.model_ready.connect(self._on_model_ready)
         b.index_finished.connect(self._on_index_finished)
         b.problem.connect(self._on_problem)
@@ -383,6 +385,17 @@ class KenningApp(QObject):
         now = time.monotonic()
         if now - self._stats_at >= STATS_REFRESH_S:
             self._refresh_stats()
+
+    def _on_model_download(self, done: int, total: int) -> None:
+        if self._state != "loading-model":
+            return  # a late report from a load that has ended (a stop cancels the download)
+        if total and done >= total:
+            text, fraction = self.tr("Loading the model…"), None  # on disk; now it loads
+        else:
+            text = download_text(downloading_model(self.settings), done, total)
+            fraction = done / total if total else None
+        self.window.set_activity(text, fraction)
+        self.tray.set_status(text)
 
     def _on_index_finished(self, report: Any, first_run: bool) -> None:
         embedder = self.service.embedder

@@ -48,13 +48,14 @@ class ModelDownload(QObject):
     """Runs ``resolver(name, on_progress=...)`` on its own thread.
 
     Signals:
-        progress(int, int): bytes done and total (total 0 when unknown).
+        progress(object, object): bytes done and total (total 0 when unknown); ints, sent as
+            objects because a model can weigh more than a 32-bit signal argument holds.
         finished(object): the ResolvedModel (``fell_back`` and ``notice`` say if the offline
             model stands in).
         failed(str): a one-line reason.
     """
 
-    progress = Signal(int, int)
+    progress = Signal(object, object)
     finished = Signal(object)
     failed = Signal(str)
 

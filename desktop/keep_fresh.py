@@ -54,6 +54,11 @@ class ConsoleReporter:
         if self._progress is not None and not self.caught_up.is_set():
             self._progress(progress)
 
+    def on_download(self, done: int, total: int) -> None:
+        # The embedder these runs use is built before the service starts (and draws its own
+        # bar while it downloads), so the service never downloads for them.
+        log.debug("model download: %d of %d bytes", done, total)
+
     def on_model_ready(self, embedder: Embedder, notice: str | None) -> None:
         if notice:
             self._say(notice)

@@ -24,6 +24,8 @@ class ServiceBridge(QObject):
         state_changed(str): "loading-model", "scanning", "indexing", "idle", "paused",
             "error" or "stopped".
         progress(object): an ``indexer.pipeline.Progress``.
+        download_progress(object, object): bytes of the model downloaded so far and in all
+            (ints; objects because a model's size can exceed a 32-bit signal argument).
         model_ready(object, object): the embedder, and a notice (str) or None; the notice
             says e.g. that the bundled offline model is used instead of the default.
         index_finished(object, bool): an ``indexer.pipeline.IndexReport``, and whether this
@@ -33,6 +35,7 @@ class ServiceBridge(QObject):
 
     state_changed = Signal(str)
     progress = Signal(object)
+    download_progress = Signal(object, object)
     model_ready = Signal(object, object)
     index_finished = Signal(object, bool)
     problem = Signal(str)
@@ -49,6 +52,9 @@ class ServiceBridge(QObject):
         if dataclasses.is_dataclass(progress) and not isinstance(progress, type):
             progress = dataclasses.replace(progress)
         self.progress.emit(progress)
+
+    def on_download(self, done: int, total: int) -> None:
+        self.download_progress.emit(done, total)
 
     def on_model_ready(self, embedder: Any, notice: str | None) -> None:
         self.model_ready.emit(embedder, notice)

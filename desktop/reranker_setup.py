@@ -53,13 +53,14 @@ class RerankerLoader(QObject):
         ready(object, object): a reranker (or None: no second stage) and its policy.
         failed(str): a one-line reason it could not be had.
         notice(str): something the user should know (e.g. why it is off on this computer).
-        progress(int, int): bytes downloaded so far and in all.
+        progress(object, object): bytes downloaded so far and in all (ints, sent as objects:
+            a model can weigh more than a 32-bit signal argument holds).
     """
 
     ready = Signal(object, object)
     failed = Signal(str)
     notice = Signal(str)
-    progress = Signal(int, int)
+    progress = Signal(object, object)
     _done = Signal(int, object, object)  # generation, Built, exception (worker -> GUI)
 
     def __init__(

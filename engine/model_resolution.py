@@ -339,6 +339,7 @@ class _BlobProgress:
         self._total = total
         self._start = _folder_bytes(blobs)
         self._callback = on_progress
+        self._done = 0
         self._bar = None
         if on_progress is None:
             from tqdm import tqdm
@@ -348,7 +349,10 @@ class _BlobProgress:
             )
 
     def poll(self) -> None:
-        self._report(min(self._total, max(0, _folder_bytes(self._blobs) - self._start)))
+        landed = min(self._total, max(0, _folder_bytes(self._blobs) - self._start))
+        # Never backwards: a file renamed from *.incomplete between listing the folder and
+        # measuring it is missed by that one poll, and a bar must not jump back for it.
+        self._report(max(self._done, landed))
 
     def finish(self) -> None:
         # Files already cached never land in the blob folder again, so report the total.
@@ -359,6 +363,7 @@ class _BlobProgress:
             self._bar.close()
 
     def _report(self, done: int) -> None:
+        self._done = done
         if self._callback is not None:
             self._callback(done, self._total)
         if self._bar is not None:
@@ -367,9 +372,17 @@ class _BlobProgress:
 
 def _folder_bytes(folder: Path) -> int:
     try:
-        return sum(entry.stat().st_size for entry in folder.iterdir() if entry.is_file())
-    except OSError:
+        entries = list(folder.iterdir())
+    except OSError:  # not created yet
         return 0
+    total = 0
+    for entry in entries:
+        try:
+            # A file the download renamed since the listing is gone: the rest still counts.
+            total += entry.stat().st_size if entry.is_file() else 0
+        except OSError:
+            continue
+    return total
 
 
 def _one_line(err: BaseException) -> str:

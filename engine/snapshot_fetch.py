@@ -23,6 +23,10 @@ logger = logging.getLogger(__name__)
 
 TERMINATE_WAIT_S = 5.0
 ORPHAN_CHECK_S = 1.0
+# The hub's client writes what it receives in pieces of this size (10 MiB by default), and
+# the parent measures progress on disk: at 1 MiB a slow link still shows progress every few
+# seconds instead of standing still for a minute.
+WRITE_CHUNK_BYTES = 1 << 20
 
 
 class FetchFailed(Exception):
@@ -90,10 +94,13 @@ def _fetch(
     # Ctrl-C in a terminal reaches the whole process group; the parent decides, and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import constants, snapshot_download
     from huggingface_hub.utils import disable_progress_bars
 
     disable_progress_bars()  # the parent draws one bar for all files
+    # Read at each download (file_download uses constants.DOWNLOAD_CHUNK_SIZE), and this
+    # process does nothing else, so changing it here changes only our downloads.
+    constants.DOWNLOAD_CHUNK_SIZE = WRITE_CHUNK_BYTES
     try:
         folder = snapshot_download(
             repo_id,

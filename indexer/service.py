@@ -51,6 +51,13 @@ class ServiceListener(Protocol):
 
     def on_progress(self, progress: Progress) -> None: ...
 
+    def on_download(self, done: int, total: int) -> None:
+        """The model is being downloaded: ``done`` of ``total`` bytes are on disk so far.
+
+        Called about twice a second while the files come in, in the "loading-model" state,
+        and only when ``make_embedder`` takes ``on_progress``.
+        """
+
     def on_model_ready(self, embedder: Embedder, notice: str | None) -> None:
         """The model is loaded; ``notice`` says e.g. that the offline model stands in."""
 
@@ -73,7 +80,8 @@ class IndexService:
     ``make_embedder`` is called on the worker thread (model loading never blocks the caller).
     When it takes an ``on_notice`` keyword (as ``functools.partial(load_embedder, ...)`` does),
     the notices it gives are passed on with :meth:`ServiceListener.on_model_ready`; when it
-    takes ``on_progress``, a model download it starts is cancelled by :meth:`stop`.
+    takes ``on_progress``, a model download it starts is reported to
+    :meth:`ServiceListener.on_download` and cancelled by :meth:`stop`.
 
     ``adopt_indexed``: folders the index holds beyond ``roots`` are indexed and watched too
     (the app: one folder list with the CLI). ``kenning watch A`` passes False: an index that
@@ -423,6 +431,7 @@ class IndexService:
         """Called while the model downloads (worker thread): a stop cancels the download."""
         if self._stopping:
             raise DownloadCancelled("the model download was cancelled: Kenning is stopping")
+        self._call("on_download", done, total)
 
     def _restart_watching(self) -> None:
         with self._cond:

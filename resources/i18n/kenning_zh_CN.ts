@@ -541,6 +541,10 @@
         <source>Re-embedding for {model}: {percent} %</source>
         <translation>正在为 {model} 重新生成向量：{percent} %</translation>
     </message>
+    <message>
+        <source>Downloading {model}: {percent} % ({done} of {total} MB)</source>
+        <translation>正在下载 {model}：{percent} %（{done} / {total} MB）</translation>
+    </message>
 </context>
 <context>
     <name>ModelPage</name>

@@ -31,6 +31,7 @@ class Listener:
     def __init__(self) -> None:
         self.states: list[str] = []
         self.progress: list[Progress] = []
+        self.downloads: list[tuple[int, int]] = []
         self.models: list[tuple[object, str | None]] = []
         self.finished: list[tuple[IndexReport, bool]] = []
         self.problems: list[str] = []
@@ -49,6 +50,11 @@ class Listener:
     def on_progress(self, progress: Progress) -> None:
         with self._cond:
             self.progress.append(progress)
+            self._note()
+
+    def on_download(self, done: int, total: int) -> None:
+        with self._cond:
+            self.downloads.append((done, total))
             self._note()
 
     def on_model_ready(self, embedder, notice: str | None) -> None:

@@ -29,6 +29,10 @@ class Recorder:
         with self.cond:
             self.cond.notify_all()
 
+    def on_download(self, done: int, total: int) -> None:
+        with self.cond:
+            self.cond.notify_all()
+
     def on_model_ready(self, embedder: object, notice: str | None) -> None:
         with self.cond:
             self.cond.notify_all()
