@@ -58,6 +58,22 @@ def parse_glossary(text: str) -> dict[str, tuple[str, ...]]:
     return entries
 
 
+# English words this long are searched as prefixes: code glues words into identifiers
+# (copytree, configparser, filenames) that a whole-word match would miss. Shorter ones
+# (rm, dir, url) are prefixes only where the glossary says so, as most short prefixes are
+# too broad (log -> login).
+PREFIX_FROM = 4
+
+
+def search_words(english: tuple[str, ...]) -> list[tuple[str, bool]]:
+    """(word, is prefix) to search for a term's English words, none covered by another."""
+    words = [(w[:-1], True) if w.endswith("*") else (w, len(w) >= PREFIX_FROM) for w in english]
+    prefixes = [w for w, prefix in words if prefix]
+    return [
+        (w, prefix) for w, prefix in words if not any(w != p and w.startswith(p) for p in prefixes)
+    ]
+
+
 @cache
 def _longest_term() -> int:
     return max((len(t) for t in glossary()), default=0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from engine.cjk_glossary import segment
+from engine.cjk_glossary import search_words, segment
 
 TOKENIZER_VERSION = 1
 
@@ -135,7 +135,7 @@ def _cross_language_clauses(run: str) -> list[str] | None:
         if not piece.english:
             clauses.append(chinese)
             continue
-        english = [_quote(w[:-1]) + "*" if w.endswith("*") else _quote(w) for w in piece.english]
+        english = [_quote(w) + ("*" if prefix else "") for w, prefix in search_words(piece.english)]
         clauses.append("(" + " OR ".join([chinese, *english]) + ")")
     return clauses
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine import cjk_glossary
-from engine.cjk_glossary import Segment, parse_glossary, segment
+from engine.cjk_glossary import Segment, parse_glossary, search_words, segment
 from engine.lexical_tokens import query_clauses, query_expression
 from engine.query_coverage import ChunkTerms, coverage, query_words
 from engine.search import Searcher
@@ -18,7 +18,7 @@ from tests.fake_embedder import HashingEmbedder
 def test_the_bundled_glossary_loads_a_few_hundred_terms() -> None:
     terms = cjk_glossary.glossary()
     assert len(terms) > 300
-    assert terms["删除"] == ("delete", "remove", "rm", "unlink")
+    assert terms["删除"] == ("delete", "remove", "rm*", "unlink")
     assert terms["的"] == ()  # a filler word
 
 
@@ -42,18 +42,30 @@ def test_segmentation_takes_the_longest_term_and_keeps_unknown_pieces() -> None:
     assert segment("春眠不觉晓") == [Segment("春眠不觉晓", False)]
 
 
+def test_english_words_of_four_letters_or_more_are_prefixes_unless_covered() -> None:
+    # Code glues words (copytree, configparser): long words match as prefixes, short ones
+    # only when the glossary marks them (rm*), and a word another prefix covers is dropped.
+    assert search_words(("pars*", "parse", "file", "files", "rm*", "dir", "log")) == [
+        ("pars", True),
+        ("file", True),
+        ("rm", True),
+        ("dir", False),
+        ("log", False),
+    ]
+
+
 def test_a_chinese_query_searches_each_term_in_chinese_or_english() -> None:
     assert query_clauses("解析配置文件") == [
         '(("解析") OR "pars"*)',
-        '(("配置") OR "config" OR "configuration" OR "settings" OR "conf" OR "options")',
-        '(("文件") OR "file" OR "files")',
+        '(("配置") OR "settings"* OR "conf"* OR "options"*)',
+        '(("文件") OR "file"*)',
     ]
     # Fillers (把, 成) are dropped; English words of the query are kept as they were.
     assert query_clauses("把对象序列化成 JSON 字符串") == [
-        '(("对象") OR "object" OR "obj")',
-        '(("序列" AND "列化") OR "serializ"* OR "dump" OR "marshal")',
+        '(("对象") OR "object"* OR "obj")',
+        '(("序列" AND "列化") OR "serializ"* OR "dump"* OR "marshal"*)',
         '"json"',
-        '(("字符" AND "符串") OR "string" OR "str")',
+        '(("字符" AND "符串") OR "string"* OR "str")',
     ]
     # A run with no known term is searched as before: all of its bigrams.
     assert query_clauses("春眠不觉晓") == ['("春眠" AND "眠不" AND "不觉" AND "觉晓")']
@@ -90,6 +102,7 @@ def _coverage(query: str, text: str) -> float:
 def test_coverage_counts_a_chinese_term_held_when_any_english_word_is() -> None:
     assert _coverage("解析配置文件", "def parse_config_file(path): ...") == 1.0
     assert _coverage("解析配置文件", "def parser(settings): ...") == pytest.approx(2 / 3)
+    assert _coverage("解析配置文件", "class ConfigParser: read(filenames)") == 1.0
     assert _coverage("解析配置文件", "def draw(canvas): ...") == 0.0
     # Chinese text still holds the terms by their characters.
     assert _coverage("解析配置文件", "这里解析配置文件") == 1.0
