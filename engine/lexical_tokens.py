@@ -167,6 +167,9 @@ def query_terms(query: str) -> list[str]:
         seen.add(word)
         if _CJK_RUN.match(word):
             terms[word] = None
+            # The English words it is searched by (glossary), so snippets show their lines.
+            for piece in segment(word):
+                terms.update(dict.fromkeys(w for w, _ in search_words(piece.english)))
         else:
             terms[word.lower()] = None
             parts = _identifier_parts(word)

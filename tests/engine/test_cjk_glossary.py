@@ -7,7 +7,7 @@ import pytest
 
 from engine import cjk_glossary
 from engine.cjk_glossary import Segment, parse_glossary, search_words, segment
-from engine.lexical_tokens import query_clauses, query_expression
+from engine.lexical_tokens import query_clauses, query_expression, query_terms
 from engine.query_coverage import ChunkTerms, coverage, query_words
 from engine.search import Searcher
 from indexer.pipeline import Pipeline
@@ -124,3 +124,15 @@ def test_a_chinese_query_finds_english_code_lexically(tmp_path) -> None:
         searcher.close()
     assert rank_of(results, root, "app/config.py", "parse_config_file") == 1
     assert covered[0].coverage == 1.0
+
+
+def test_snippet_terms_of_a_chinese_query_include_its_english_words() -> None:
+    assert query_terms("解析配置文件") == [
+        "解析配置文件",
+        "pars",
+        "settings",
+        "conf",
+        "options",
+        "file",
+    ]
+    assert query_terms("春眠 parse") == ["春眠", "parse"]
