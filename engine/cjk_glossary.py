@@ -74,16 +74,11 @@ def search_words(english: tuple[str, ...]) -> list[tuple[str, bool]]:
     ]
 
 
-@cache
-def _longest_term() -> int:
-    return max((len(t) for t in glossary()), default=0)
-
-
 def segment(run: str) -> list[Segment]:
     """Split a CJK run into glossary terms (longest match first, left to right) and the
     unknown pieces between them, in order."""
     terms = glossary()
-    longest = _longest_term()
+    longest = max(map(len, terms), default=0)  # a few hundred keys: cheap per query
     out: list[Segment] = []
     unknown: list[str] = []
     i = 0

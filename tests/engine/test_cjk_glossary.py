@@ -12,6 +12,7 @@ from engine.query_coverage import ChunkTerms, coverage, query_words
 from engine.search import Searcher
 from indexer.pipeline import Pipeline
 from tests.cross_language import build_tree, rank_of
+from tests.engine.test_fusion import write_zip_corpus
 from tests.fake_embedder import HashingEmbedder
 
 
@@ -136,3 +137,23 @@ def test_snippet_terms_of_a_chinese_query_include_its_english_words() -> None:
         "file",
     ]
     assert query_terms("春眠 parse") == ["春眠", "parse"]
+
+
+def test_a_chinese_query_no_longer_matches_only_noise_lexically(tmp_path) -> None:
+    # The corpus where "zip" alone is noise (tests/engine/test_fusion.py): with the glossary,
+    # 判断/文件/压缩 hold the real answer's words (check, file, zip*).
+    root, data_dir = tmp_path / "code", tmp_path / "data"
+    write_zip_corpus(root)
+    pipeline = Pipeline(data_dir, HashingEmbedder())
+    try:
+        pipeline.index([root])
+    finally:
+        pipeline.close()
+    searcher = Searcher(data_dir)
+    try:
+        query = "判断文件是不是 zip 压缩包"
+        lexical = searcher.with_coverage(query, searcher.lexical(query, limit=10))
+    finally:
+        searcher.close()
+    assert lexical[0].path.endswith("zipcheck.py")
+    assert lexical[0].coverage is not None and lexical[0].coverage > 0.5
