@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from engine.cjk_glossary import search_words, segment
+
 TOKENIZER_VERSION = 1
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -96,8 +98,8 @@ def query_clauses(query: str, *, prefix_last: bool = True) -> list[str]:
         return []
     # Each distinct word once: a pasted page repeats most of its words many times.
     for word in dict.fromkeys(meaningful[:-1]):
-        clauses.append(_word_clause(word, False))
-    clauses.append(_word_clause(meaningful[-1], prefix_last and query[-1:].isalnum()))
+        clauses.extend(_word_clauses(word, False))
+    clauses.extend(_word_clauses(meaningful[-1], prefix_last and query[-1:].isalnum()))
     distinct = list(dict.fromkeys(clauses))
     if len(distinct) > MAX_QUERY_CLAUSES:
         if "*" in clauses[-1]:  # only the last word's clause is a prefix search
@@ -106,6 +108,36 @@ def query_clauses(query: str, *, prefix_last: bool = True) -> list[str]:
         else:
             distinct = distinct[:MAX_QUERY_CLAUSES]
     return distinct
+
+
+def _word_clauses(word: str, is_last: bool) -> list[str]:
+    """The clauses of one word: one, except for a CJK run holding glossary terms."""
+    if _CJK_RUN.match(word):
+        expanded = _cross_language_clauses(word)
+        if expanded is not None:
+            return expanded
+    return [_word_clause(word, is_last)]
+
+
+def _cross_language_clauses(run: str) -> list[str] | None:
+    """A CJK run split into glossary terms (engine/cjk_glossary.py), each searched as its
+    Chinese bigrams OR any of its English words, so a Chinese query matches English code;
+    filler words (的, 如何) are dropped and unknown pieces stay Chinese. None when the run
+    holds no term with English words (it is searched as before)."""
+    segments = segment(run)
+    if not any(s.english for s in segments):
+        return None
+    clauses: list[str] = []
+    for piece in segments:
+        if piece.known and not piece.english:
+            continue  # a filler word: it would only weigh against English chunks
+        chinese = _word_clause(piece.text, False)
+        if not piece.english:
+            clauses.append(chinese)
+            continue
+        english = [_quote(w) + ("*" if prefix else "") for w, prefix in search_words(piece.english)]
+        clauses.append("(" + " OR ".join([chinese, *english]) + ")")
+    return clauses
 
 
 def _word_clause(word: str, is_last: bool) -> str:
@@ -135,6 +167,9 @@ def query_terms(query: str) -> list[str]:
         seen.add(word)
         if _CJK_RUN.match(word):
             terms[word] = None
+            # The English words it is searched by (glossary), so snippets show their lines.
+            for piece in segment(word):
+                terms.update(dict.fromkeys(w for w, _ in search_words(piece.english)))
         else:
             terms[word.lower()] = None
             parts = _identifier_parts(word)

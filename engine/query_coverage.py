@@ -88,13 +88,56 @@ def coverage(words: list[QueryWord], chunk: ChunkTerms) -> float:
 
 
 def _alternatives(clause: str) -> tuple[tuple[_Term, ...], ...]:
-    """Parse one clause of ``query_clauses``: ``"t"``, ``"t"*``, ``("a" AND "b")`` or
-    ``("whole" OR ("p1" AND "p2"))``."""
-    if clause.startswith("(") and " OR (" in clause:
-        head, _, tail = clause[1:-1].partition(" OR ")
-        return (_terms(head), _terms(tail))
-    terms = _terms(clause)
-    return (terms,) if terms else ()
+    """Parse one clause of ``query_clauses``: ``"t"``, ``"t"*``, ``("a" AND "b")``,
+    ``("whole" OR ("p1" AND "p2"))`` or a cross-language ``(("解析") OR "pars"* OR ...)``:
+    the OR-ed alternatives at the top level, each the AND of its terms."""
+    body = clause[1:-1] if _wrapped(clause) else clause
+    alternatives = tuple(terms for part in _top_level_or(body) if (terms := _terms(part)))
+    return alternatives
+
+
+def _wrapped(expression: str) -> bool:
+    """Whether the whole expression is one parenthesised group."""
+    if not expression.startswith("("):
+        return False
+    depth = 0
+    for i, ch, quoted in _scan(expression):
+        if quoted:
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0:
+            return i == len(expression) - 1
+    return False
+
+
+def _top_level_or(expression: str) -> list[str]:
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    for i, ch, quoted in _scan(expression):
+        if quoted:
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and expression.startswith(" OR ", i):
+            parts.append(expression[start:i])
+            start = i + 4
+    parts.append(expression[start:])
+    return parts
+
+
+def _scan(expression: str) -> list[tuple[int, str, bool]]:
+    """(index, character, inside a quoted term) for each character; ``""`` is an escape."""
+    out: list[tuple[int, str, bool]] = []
+    quoted = False
+    for i, ch in enumerate(expression):
+        if ch == '"':
+            quoted = not quoted  # an escaped "" toggles twice, leaving it quoted
+            out.append((i, ch, True))
+            continue
+        out.append((i, ch, quoted))
+    return out
 
 
 def _terms(expression: str) -> tuple[_Term, ...]:

@@ -28,6 +28,7 @@ PACKAGED = [
     resources.STYLESHEET,
     resources.DESKTOP_TEMPLATE,
     resources.METAINFO,
+    "glossary/zh_en.tsv",  # engine/cjk_glossary.py
     *(f"icons/kenning-{size}.png" for size in resources.ICON_SIZES),
 ]
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import engine.fusion as fusion
+from engine import cjk_glossary
 from engine.fusion import fuse
 from engine.search import Searcher
 from engine.types import SearchResult
@@ -106,7 +107,12 @@ def write_zip_corpus(root: Path) -> None:
         )
 
 
-def test_a_chinese_query_finds_the_english_function_first(tmp_path: Path) -> None:
+def test_a_chinese_query_finds_the_english_function_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fusion's case: Chinese words the glossary does not know, so only "zip" is matched
+    # lexically (with the glossary the lexical leg finds zipcheck.py: test_cjk_glossary.py).
+    monkeypatch.setattr(cjk_glossary, "glossary", dict)
     root, data_dir = tmp_path / "code", tmp_path / "data"
     write_zip_corpus(root)
     embedder = BilingualEmbedder()

@@ -41,12 +41,13 @@ def test_the_last_word_may_be_a_prefix_as_in_the_fts_query() -> None:
 
 
 def test_a_cjk_run_weighs_by_its_length_and_needs_all_its_bigrams() -> None:
-    query = "把对象序列化成 JSON 字符串"
+    # No glossary term in these runs (those are expanded: tests/engine/test_cjk_glossary.py).
+    query = "春眠不觉晓 JSON 床前明"
     english = "def dumps(obj): return json encoded str"
-    # 7 + 3 CJK characters weigh 3.5 + 1.5 words; "json" is 1 of 6.
-    assert _coverage(query, english) == pytest.approx(1 / 6)
-    assert _coverage(query, "把对象序列化成一个 JSON 字符串") == 1.0
-    assert _coverage(query, "对象 JSON") == pytest.approx(1 / 6)  # 对象 alone is not the run
+    # 5 + 3 CJK characters weigh 2.5 + 1.5 words; "json" is 1 of 5.
+    assert _coverage(query, english) == pytest.approx(1 / 5)
+    assert _coverage(query, "春眠不觉晓一个 JSON 床前明") == 1.0
+    assert _coverage(query, "春眠 JSON") == pytest.approx(1 / 5)  # 春眠 alone is not the run
 
 
 def test_a_query_without_searchable_words_is_fully_covered() -> None:

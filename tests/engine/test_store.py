@@ -3,6 +3,7 @@ import sqlite3
 import numpy as np
 import pytest
 
+from engine import cjk_glossary
 from engine.errors import KenningError
 from engine.lexical_tokens import query_expression
 from engine.store import SCHEMA_VERSION, NewChunk, Store
@@ -42,7 +43,7 @@ def test_new_store_is_wal_with_schema_version(store):
     assert store.generation == 0
 
 
-def test_lexical_finds_identifiers_by_parts_and_cjk(store, tmp_path):
+def test_lexical_finds_identifiers_by_parts_and_cjk(store, tmp_path, monkeypatch):
     _, ids = _add_file(
         store,
         tmp_path,
@@ -57,6 +58,10 @@ def test_lexical_finds_identifiers_by_parts_and_cjk(store, tmp_path):
     for query in ["load_config", "loadConfig", "load config", "config"]:
         found = {cid for cid, _ in store.lexical(query_expression(query, prefix_last=False), 10)}
         assert found == {ids[0], ids[1]}, query
+    found = [cid for cid, _ in store.lexical(query_expression("配置文件"), 10)]
+    # The Chinese text first; the glossary's English words (conf*) find the code too.
+    assert found[0] == ids[2] and {ids[0], ids[1]} <= set(found)
+    monkeypatch.setattr(cjk_glossary, "glossary", dict)  # the Chinese bigrams alone
     found = [cid for cid, _ in store.lexical(query_expression("配置文件"), 10)]
     assert found == [ids[2]]
 
