@@ -286,10 +286,10 @@ class Pipeline:
         run.emit(force=True)
         self._process(work, run)
         self._finish(run, save=True)
-        if run.recheck_left_out and not run.cancelled and not run.roots_unavailable:
-            # Every folder was scanned to the end: its skip/fail records follow these rules.
-            if {Path(p) for _, p in self.store.folders()} <= set(roots):
-                record_rules(self.store)
+        complete = not run.cancelled and not run.roots_unavailable
+        every_folder = {Path(p) for _, p in self.store.folders()} <= set(roots)
+        if run.recheck_left_out and complete and every_folder:
+            record_rules(self.store)  # every folder scanned to the end under these rules
         return run.report
 
     def update_paths(

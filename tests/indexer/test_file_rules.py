@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from engine.types import Chunk
-from indexer import file_rules, file_snapshot, pipeline as pipeline_module
+from indexer import file_rules, file_snapshot
+from indexer import pipeline as pipeline_module
 from indexer.pipeline import IndexOptions, Pipeline
 from indexer.secret_files import PRIVATE_KEY_REASON, content_secret_reason
 from tests.fake_embedder import HashingEmbedder
