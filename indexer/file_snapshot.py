@@ -133,7 +133,7 @@ class FileSnapshots:
                 self.record_skip(folder_id, root, path, size_reason(found.size, limit), record)
             run.report.files_skipped += 1
             return None
-        if is_unchanged(record, found):
+        if is_unchanged(record, found, recheck_left_out=run.recheck_left_out):
             run.report.files_unchanged += 1
             return None
         return folder_id, found, record
@@ -193,8 +193,14 @@ class FileSnapshots:
             self._skip_read(folder_id, found, junk, record, content_hash, run)
             return None
         # Same bytes as when it was indexed, skipped or failed: only the mtime moved (or the
-        # size and mtime could not be trusted). A parser that crashed on it is not run again.
-        if record is not None and record.hash == content_hash:
+        # size and mtime could not be trusted). A parser that crashed on it is not run again,
+        # unless the rules that skipped or failed it changed since.
+        left_out = record is not None and record.status in ("skipped", "failed")
+        if (
+            record is not None
+            and record.hash == content_hash
+            and not (run.recheck_left_out and left_out)
+        ):
             with store.transaction():
                 store.touch_file(record.id, found.size, found.mtime_ns)
             run.report.files_unchanged += 1
@@ -349,11 +355,17 @@ class FileSnapshots:
             )
 
 
-def is_unchanged(record: FileRecord | None, found: DiscoveredFile) -> bool:
-    """The stored row still describes the file: it need not be read again."""
+def is_unchanged(
+    record: FileRecord | None, found: DiscoveredFile, *, recheck_left_out: bool = False
+) -> bool:
+    """The stored row still describes the file: it need not be read again.
+
+    ``recheck_left_out``: the skip/fail rules changed, so only an indexed row still holds.
+    """
+    kept = ("indexed",) if recheck_left_out else ("indexed", "skipped", "failed")
     return (
         record is not None
-        and record.status in ("indexed", "skipped", "failed")
+        and record.status in kept
         and record.size == found.size
         and record.mtime_ns == found.mtime_ns
         # Modified within a clock tick of being read: a later write may have kept both

@@ -125,6 +125,10 @@ class IndexRun:
         # Files whose parse ran out of time: tried once more at the end, with more time.
         self.timed_out: list[WorkItem] = []
         self.retrying_timeouts = False
+        # The skip/fail rules changed since this index's records were decided: skipped and
+        # failed files are read and decided again (``indexer.file_rules``).
+        self.recheck_left_out = False
+        self.roots_unavailable = False  # a folder's disk was gone: its files not re-decided
         self._last_emit = 0.0
 
     @property

@@ -27,6 +27,7 @@ from engine.types import Chunk, Embedder
 from engine.vector_index import VectorIndex
 from indexer.chunking import CHUNKER_VERSION, ChunkingContext, chunk_file
 from indexer.discovery import RootUnavailableError, SkippedPath, discover
+from indexer.file_rules import record_rules, rules_changed
 from indexer.file_snapshot import FileSnapshots, db_path, is_unchanged
 from indexer.group_embedding import GroupEmbedding
 from indexer.index_run import (
@@ -199,6 +200,7 @@ class Pipeline:
         self, on_progress: ProgressCallback | None, cancel: threading.Event | None
     ) -> IndexRun:
         run = IndexRun(on_progress, cancel)
+        run.recheck_left_out = rules_changed(self.store)
         if self._switch is not None:
             run.progress.switching_to = self.embedder.model_id
         return run
@@ -284,6 +286,10 @@ class Pipeline:
         run.emit(force=True)
         self._process(work, run)
         self._finish(run, save=True)
+        complete = not run.cancelled and not run.roots_unavailable
+        every_folder = {Path(p) for _, p in self.store.folders()} <= set(roots)
+        if run.recheck_left_out and complete and every_folder:
+            record_rules(self.store)  # every folder scanned to the end under these rules
         return run.report
 
     def update_paths(
@@ -391,7 +397,7 @@ class Pipeline:
                 key = str(found.path)
                 seen.add(key)
                 record = known.get(key)
-                if is_unchanged(record, found):
+                if is_unchanged(record, found, recheck_left_out=run.recheck_left_out):
                     run.report.files_unchanged += 1
                     continue
                 work.append((folder_id, found, record))
@@ -401,6 +407,7 @@ class Pipeline:
             # An unplugged disk or unmounted share is not "every file was deleted": keep what
             # the index holds for it until the folder is back or the user removes it.
             self._notice(f"{exc}; keeping its index as it is")
+            run.roots_unavailable = True
             return []
         with self.store.transaction():
             for skip in skipped:
