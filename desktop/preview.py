@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.lexical_tokens import query_terms as lexical_query_terms
 from engine.types import SearchResult
 
 log = logging.getLogger(__name__)
@@ -56,9 +57,22 @@ _STOPWORDS = {
 }  # fmt: skip
 
 
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 def query_terms(query: str) -> list[str]:
-    """Words worth marking: 2+ characters, no stop words, longest first."""
+    """Words worth marking: 2+ characters, no stop words, longest first.
+
+    A Chinese query is also searched by the English words of its glossary terms
+    (``engine.cjk_glossary``): those are marked too, since they are what the hit holds.
+    """
     words = {w for w in re.findall(r"\w+", query) if len(w) >= 2 and w.lower() not in _STOPWORDS}
+    if _CJK.search(query):
+        words.update(
+            t
+            for t in lexical_query_terms(query)
+            if t.isascii() and len(t) >= 2 and t not in _STOPWORDS
+        )
     return sorted(words, key=lambda w: (-len(w), w))
 
 

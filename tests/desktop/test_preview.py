@@ -81,6 +81,20 @@ def test_pane_shows_highlighted_chunk_scrolled_into_view(qtbot, tmp_path):
     assert view.viewport().rect().contains(view.cursorRect(cursor).center())
 
 
+def test_a_chinese_query_marks_the_english_words_it_was_searched_by(qtbot, tmp_path):
+    # "解析配置文件" is searched by its glossary words (parse*, conf*, file, ...): the English
+    # hit holds those, not the Chinese, so those are what the preview marks.
+    assert {"pars", "conf", "file"} <= set(query_terms("解析配置文件"))
+    assert query_terms("where is the config parsed") == ["config", "parsed"]  # English: as before
+    pane = PreviewPane()
+    qtbot.addWidget(pane)
+    pane.show()
+    qtbot.waitExposed(pane)
+    pane.show_result(result_for(make_file(tmp_path), 200, 202), "解析配置文件")
+    marked = sorted(t.lower() for t in pane.marked_terms())
+    assert "pars" in marked and marked.count("conf") >= 2 and "file" in marked
+
+
 def _fragments(block):
     it = block.begin()
     while not it.atEnd():
