@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.lexical_tokens import CJK_CHAR
 from engine.lexical_tokens import query_terms as lexical_query_terms
 from engine.types import SearchResult
 
@@ -57,9 +58,6 @@ _STOPWORDS = {
 }  # fmt: skip
 
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
 def query_terms(query: str) -> list[str]:
     """Words worth marking: 2+ characters, no stop words, longest first.
 
@@ -67,7 +65,7 @@ def query_terms(query: str) -> list[str]:
     (``engine.cjk_glossary``): those are marked too, since they are what the hit holds.
     """
     words = {w for w in re.findall(r"\w+", query) if len(w) >= 2 and w.lower() not in _STOPWORDS}
-    if _CJK.search(query):
+    if CJK_CHAR.search(query):
         words.update(
             t
             for t in lexical_query_terms(query)

@@ -18,6 +18,7 @@ TOKENIZER_VERSION = 1
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _WORD = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+(?:_+[^\W_{_CJK}]+)*", re.UNICODE)
 _CJK_RUN = re.compile(rf"^[{_CJK}]+$")
+CJK_CHAR = re.compile(rf"[{_CJK}]")  # any CJK character (kana, hanzi, hangul)
 # Boundaries inside an identifier: fooBar, HTTPServer -> HTTP|Server, utf8Decode -> utf8|Decode.
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -151,6 +152,11 @@ def _word_clause(word: str, is_last: bool) -> str:
         last_part = _quote(parts[-1]) + star
         return f"({_quote(whole)}{star} OR ({joined} AND {last_part}))"
     return _quote(whole) + star
+
+
+def is_cjk_run(text: str) -> bool:
+    """Whether ``text`` is CJK characters only (one lexical term of a CJK run)."""
+    return _CJK_RUN.match(text) is not None
 
 
 def query_terms(query: str) -> list[str]:

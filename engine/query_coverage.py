@@ -14,10 +14,9 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from engine.lexical_tokens import document_tokens, query_clauses
+from engine.lexical_tokens import document_tokens, is_cjk_run, query_clauses
 
 _TERM = re.compile(r'"((?:[^"]|"")*)"(\*?)')
-_CJK_TERM = re.compile(r"^[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +69,7 @@ def word_weight(alternatives: tuple[tuple[_Term, ...], ...]) -> float:
     of what is asked.
     """
     first = alternatives[0]
-    if all(_CJK_TERM.match(t.text) for t in first):
+    if all(is_cjk_run(t.text) for t in first):
         characters = len(first) + 1 if all(len(t.text) == 2 for t in first) else len(first)
         return max(1.0, characters / 2)
     return 1.0
